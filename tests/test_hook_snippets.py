@@ -1,0 +1,222 @@
+"""The snippet hook: shortcode parsing, cache keys, rendering, and whole builds that must fail."""
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+from conftest import HOOKS, load_hook, mkdocs_build
+
+hook = load_hook("snippets")
+
+
+# --- shortcodes ------------------------------------------------------------------------------
+
+
+def test_parse_finds_whole_line_shortcodes_with_optional_section():
+    page = "intro\n<!-- snippet: ch/a.py -->\ntext\n<!--snippet:ch/b.py:core-->\n"
+    found = hook.parse_shortcodes(page, "page.md")
+    assert found == [
+        hook.Shortcode("ch/a.py", None, 2),
+        hook.Shortcode("ch/b.py", "core", 4),
+    ]
+
+
+def test_parse_ignores_shortcodes_inside_code_fences_and_inline():
+    page = textwrap.dedent(
+        """\
+        ````markdown
+        <!-- snippet: ch/shown-as-an-example.py -->
+        ```
+        <!-- snippet: still-inside.py -->
+        ```
+        ````
+        A sentence mentioning <!-- snippet: ch/a.py --> inline is not a shortcode.
+        <!-- an ordinary comment -->
+        """
+    )
+    assert hook.parse_shortcodes(page, "page.md") == []
+
+
+def test_unknown_shortcode_names_page_line_and_known_ones():
+    with pytest.raises(hook.SnippetError, match=r"page\.md:2: unknown shortcode 'snipet'.*snippet"):
+        hook.parse_shortcodes("ok\n<!-- snipet: ch/a.py -->\n", "page.md")
+
+
+@pytest.mark.parametrize(
+    "args", ["ch/a.txt", "ch/a.py:Bad Section", "../secret.py", "ch/a.py extra", ""]
+)
+def test_malformed_snippet_shortcode_is_refused(args):
+    with pytest.raises(hook.SnippetError, match="page.md:1: malformed snippet shortcode"):
+        hook.parse_shortcodes(f"<!-- snippet: {args} -->", "page.md")
+
+
+# --- cache keys ------------------------------------------------------------------------------
+
+
+def test_cache_key_is_stable_and_changes_with_every_input():
+    base = hook.cache_key(b"print(1)", {"mlsd/a.py": b"x = 1"}, b"numpy==2")
+    assert base == hook.cache_key(b"print(1)", {"mlsd/a.py": b"x = 1"}, b"numpy==2")
+    variants = [
+        hook.cache_key(b"print(2)", {"mlsd/a.py": b"x = 1"}, b"numpy==2"),
+        hook.cache_key(b"print(1)", {"mlsd/a.py": b"x = 2"}, b"numpy==2"),
+        hook.cache_key(b"print(1)", {"mlsd/b.py": b"x = 1"}, b"numpy==2"),
+        hook.cache_key(b"print(1)", {"mlsd/a.py": b"x = 1"}, b"numpy==3"),
+    ]
+    assert len({base, *variants}) == 5
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def result(stdout="done\n", figures=None):
+    return hook.Result(stdout=stdout, seconds=1.25, figures=figures or {})
+
+
+def test_render_makes_code_and_output_tabs_with_section_include():
+    text = hook.render(hook.Shortcode("ch/a.py", "core", 1), result(), "ch/page.md")
+    assert '=== "Code"' in text and '=== "Output"' in text
+    assert '    --8<-- "ch/a.py:core"' in text
+    assert "    done" in text
+    assert "in 1.2 s" in text or "in 1.3 s" in text
+    assert "(../snippets/ch/a.py)" in text  # download link relative to the nested page
+
+
+def test_render_fences_output_longer_than_any_backtick_run_in_it():
+    text = hook.render(hook.Shortcode("a.py", None, 1), result("x ```` y"), "index.md")
+    assert "`````text" in text
+
+
+def test_render_adds_light_and_dark_figure_with_alt_and_escaped_caption():
+    figures = {"curve": {"alt": "loss [falls]", "caption": "Notice <this>."}}
+    text = hook.render(hook.Shortcode("ch/a.py", None, 1), result(figures=figures), "ch/p.md")
+    assert "![loss (falls)](../figures/ch/a/curve.light.svg#only-light)" in text
+    assert "![loss (falls)](../figures/ch/a/curve.dark.svg#only-dark)" in text
+    assert "<figcaption>Notice &lt;this&gt;.</figcaption>" in text
+
+
+# --- whole builds of a tiny project -----------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A minimal MkDocs project that uses the real hook and pymdownx.snippets."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "snippets" / "ch").mkdir(parents=True)
+    (tmp_path / "requirements.txt").write_text("numpy==2\n")
+    (tmp_path / "mkdocs.yml").write_text(
+        textwrap.dedent(
+            f"""\
+            site_name: tiny
+            markdown_extensions:
+              - pymdownx.superfences
+              - pymdownx.tabbed
+              - md_in_html
+              - attr_list
+              - pymdownx.snippets:
+                  base_path: [snippets]
+                  check_paths: true
+            hooks:
+              - {HOOKS / "snippets.py"}
+            """
+        )
+    )
+    return tmp_path
+
+
+def write(project: Path, page: str, snippets: dict[str, str]) -> None:
+    (project / "docs" / "index.md").write_text(page)
+    for name, source in snippets.items():
+        (project / "snippets" / "ch" / name).write_text(source)
+
+
+def build(project: Path, **env):
+    return mkdocs_build(project, project / "site", **env)
+
+
+def cache_entries(project: Path) -> set[str]:
+    folder = project / ".cache" / "snippets"
+    return {p.name for p in folder.iterdir() if not p.name.startswith("run-")}
+
+
+def test_warm_build_executes_nothing_and_an_edit_reruns_only_that_snippet(project):
+    page = "# T\n<!-- snippet: ch/a.py -->\n<!-- snippet: ch/b.py -->\n"
+    write(project, page, {"a.py": "print('alpha')\n", "b.py": "print('beta')\n"})
+    first = build(project)
+    assert first.returncode == 0, first.stderr
+    assert "2 used, 2 executed, 0 from cache" in first.stderr
+    html = (project / "site" / "index.html").read_text()
+    assert "alpha" in html and "beta" in html
+
+    warm = build(project)
+    assert "2 used, 0 executed, 2 from cache" in warm.stderr
+
+    write(project, page, {"b.py": "print('gamma')\n"})
+    edited = build(project)
+    assert "2 used, 1 executed, 1 from cache" in edited.stderr
+    assert re.search(r"running snippets/ch/b\.py", edited.stderr)
+    assert "gamma" in (project / "site" / "index.html").read_text()
+
+
+def test_failing_snippet_stops_the_build_with_path_and_traceback_and_keeps_the_cache(project):
+    write(project, "# T\n<!-- snippet: ch/a.py -->\n", {"a.py": "print('good')\n"})
+    assert build(project).returncode == 0
+    good = cache_entries(project)
+
+    write(project, "# T\n<!-- snippet: ch/a.py -->\n", {"a.py": "def f():\n    1 / 0\nf()\n"})
+    failed = build(project)
+    assert failed.returncode != 0
+    assert "snippets/ch/a.py (used by index.md) failed with exit code 1" in failed.stderr
+    assert "ZeroDivisionError" in failed.stderr and 'line 2, in f' in failed.stderr
+    assert cache_entries(project) == good  # nothing lost, nothing half-written
+
+    write(project, "# T\n<!-- snippet: ch/a.py -->\n", {"a.py": "print('good')\n"})
+    again = build(project)
+    assert "1 used, 0 executed, 1 from cache" in again.stderr
+
+
+def test_snippet_that_runs_too_long_is_stopped(project):
+    write(project, "# T\n<!-- snippet: ch/slow.py -->\n", {"slow.py": "import time\ntime.sleep(30)\n"})
+    done = build(project, MLSD_SNIPPET_TIMEOUT="1")
+    assert done.returncode != 0
+    assert "snippets/ch/slow.py (used by index.md) timed out after 1 s" in done.stderr
+
+
+def test_missing_snippet_file_names_page_and_path(project):
+    write(project, "# T\n\n<!-- snippet: ch/nowhere.py -->\n", {})
+    done = build(project)
+    assert done.returncode != 0
+    assert "index.md:3: snippet file not found: snippets/ch/nowhere.py" in done.stderr
+
+
+def test_unknown_shortcode_stops_the_build(project):
+    write(project, "# T\n<!-- canvass: x -->\n", {})
+    done = build(project)
+    assert done.returncode != 0
+    assert "index.md:2: unknown shortcode 'canvass'" in done.stderr
+
+
+def test_missing_section_stops_the_build(project):
+    write(project, "# T\n<!-- snippet: ch/a.py:core -->\n", {"a.py": "print(1)\n"})
+    done = build(project)
+    assert done.returncode != 0
+    assert "core" in done.stderr and "a.py" in done.stderr
+
+
+def test_figures_are_published_with_both_themes(project):
+    source = textwrap.dedent(
+        """\
+        import json, os, pathlib
+        out = pathlib.Path(os.environ["MLSD_FIGURE_DIR"]); out.mkdir()
+        for theme in ("light", "dark"):
+            (out / f"f.{theme}.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+        (out / "figures.json").write_text(json.dumps({"f": {"alt": "A", "caption": "C"}}))
+        """
+    )
+    write(project, "# T\n<!-- snippet: ch/fig.py -->\n", {"fig.py": source})
+    done = build(project)
+    assert done.returncode == 0, done.stderr
+    assert (project / "site" / "figures" / "ch" / "fig" / "f.dark.svg").exists()
+    assert (project / "site" / "snippets" / "ch" / "fig.py").exists()
+    html = (project / "site" / "index.html").read_text()
+    assert 'alt="A"' in html and "<figcaption>C</figcaption>" in html
