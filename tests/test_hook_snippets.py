@@ -167,7 +167,7 @@ def test_failing_snippet_stops_the_build_with_path_and_traceback_and_keeps_the_c
     failed = build(project)
     assert failed.returncode != 0
     assert "snippets/ch/a.py (used by index.md) failed with exit code 1" in failed.stderr
-    assert "ZeroDivisionError" in failed.stderr and 'line 2, in f' in failed.stderr
+    assert "ZeroDivisionError" in failed.stderr and "line 2, in f" in failed.stderr
     assert cache_entries(project) == good  # nothing lost, nothing half-written
 
     write(project, "# T\n<!-- snippet: ch/a.py -->\n", {"a.py": "print('good')\n"})
@@ -176,7 +176,9 @@ def test_failing_snippet_stops_the_build_with_path_and_traceback_and_keeps_the_c
 
 
 def test_snippet_that_runs_too_long_is_stopped(project):
-    write(project, "# T\n<!-- snippet: ch/slow.py -->\n", {"slow.py": "import time\ntime.sleep(30)\n"})
+    write(
+        project, "# T\n<!-- snippet: ch/slow.py -->\n", {"slow.py": "import time\ntime.sleep(30)\n"}
+    )
     done = build(project, MLSD_SNIPPET_TIMEOUT="1")
     assert done.returncode != 0
     assert "snippets/ch/slow.py (used by index.md) timed out after 1 s" in done.stderr

@@ -247,7 +247,9 @@ def load_result(folder: Path) -> Result:
 
 def helper_files(snippets_root: Path) -> dict[str, bytes]:
     helpers = snippets_root / "mlsd"
-    return {str(p.relative_to(snippets_root)): p.read_bytes() for p in sorted(helpers.rglob("*.py"))}
+    return {
+        str(p.relative_to(snippets_root)): p.read_bytes() for p in sorted(helpers.rglob("*.py"))
+    }
 
 
 # --- MkDocs entry points --------------------------------------------------------------------
