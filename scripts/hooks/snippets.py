@@ -14,7 +14,7 @@ How it works:
   subprocess with a timeout, unless the cache already holds a result for exactly this source.
   The cache key hashes everything that can change a result: the snippet, the mlsd helper
   package, requirements.txt, the Python version and this runner's version. Results live in
-  .cache/snippets/<key>/ (outside docs/, so `mkdocs serve` does not rebuild in a loop). A result
+  .cache/snippets/<key>/ (or $MLSD_CACHE_DIR; outside docs/, so `mkdocs serve` does not rebuild in a loop). A result
   is moved into place only after a successful run, so a failure never clobbers a good entry.
   The figures and the snippet file itself are added to the site as generated files.
 - `on_page_markdown` replaces each shortcode with Code and Output tabs, the figures (light and
@@ -260,7 +260,7 @@ _results: dict[str, Result] = {}  # snippet path -> result of this build, filled
 def on_files(files: Files, config) -> Files:
     root = Path(config.config_file_path).parent
     snippets_root = root / "snippets"
-    cache_root = root / ".cache" / "snippets"
+    cache_root = Path(os.environ.get("MLSD_CACHE_DIR", root / ".cache" / "snippets"))
     helpers = helper_files(snippets_root)
     pins = root / "requirements.txt"
     requirements = pins.read_bytes() if pins.exists() else b""
