@@ -14,8 +14,9 @@ How it works:
   subprocess with a timeout, unless the cache already holds a result for exactly this source.
   The cache key hashes everything that can change a result: the snippet, the mlsd helper
   package, requirements.txt, the Python version and this runner's version. Results live in
-  .cache/snippets/<key>/ (or $MLSD_CACHE_DIR; outside docs/, so `mkdocs serve` does not rebuild in a loop). A result
-  is moved into place only after a successful run, so a failure never clobbers a good entry.
+  .cache/snippets/<key>/ or under $MLSD_CACHE_DIR: outside docs/, so `mkdocs serve` does not
+  rebuild in a loop. A result is moved into place only after a successful run, so a failure
+  never clobbers a good entry.
   The figures and the snippet file itself are added to the site as generated files.
 - `on_page_markdown` replaces each shortcode with Code and Output tabs, the figures (light and
   dark) with alt text and caption, and a link to download the runnable file.
@@ -193,6 +194,7 @@ def run_snippet(snippet: Path, snippets_root: Path, cache_root: Path, key: str, 
         "MLSD_FIGURE_DIR": str(scratch / "figures"),
         "MPLBACKEND": "Agg",
         "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ in watched snippets/: no reload loop
         "PYTHONPATH": os.pathsep.join([str(snippets_root), os.environ.get("PYTHONPATH", "")]),
     }
     start = time.perf_counter()
