@@ -45,7 +45,9 @@ def server(built_site):
 def browser():
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: run `make test`, which installs it"
+    assert Path(CHROMIUM).exists(), (
+        "Debian's chromium is missing: run `make test`, which installs it"
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -67,8 +69,12 @@ def page(browser, server):
 
 
 def other_hosts(urls: list[str]) -> list[str]:
-    return [u for u in urls if urlsplit(u).scheme in ("http", "https", "ws", "wss")
-            and urlsplit(u).hostname != "127.0.0.1"]
+    return [
+        u
+        for u in urls
+        if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+        and urlsplit(u).hostname != "127.0.0.1"
+    ]
 
 
 def test_search_finds_the_chapter(page, server):

@@ -1,8 +1,9 @@
 """The math hook turns arithmatex's output into MathML and refuses LaTeX it cannot read."""
 
 import pytest
-from conftest import load_hook
 from mkdocs.exceptions import PluginError
+
+from conftest import load_hook
 
 hook = load_hook("mathml")
 

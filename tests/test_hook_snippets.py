@@ -5,6 +5,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from conftest import HOOKS, load_hook, mkdocs_build
 
 hook = load_hook("snippets")

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+
 from conftest import ROOT, mkdocs_build
 
 pytestmark = pytest.mark.build

@@ -16,6 +16,6 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     """
     os.environ["PYTHONHASHSEED"] = str(seed)  # affects subprocesses only; set for completeness
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 - code that still uses NumPy's legacy global generator
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
