@@ -80,7 +80,8 @@ def test_render_makes_code_and_output_tabs_with_section_include():
     assert '    --8<-- "ch/a.py:core"' in text
     assert "    done" in text
     assert "in 1.2 s" in text or "in 1.3 s" in text
-    assert "(../snippets/ch/a.py)" in text  # download link relative to the nested page
+    assert "(../snippets/ch/a.py){ download }" in text  # relative to the nested page
+    assert 'title="snippets/ch/a.py (excerpt)"' in text
 
 
 def test_render_fences_output_longer_than_any_backtick_run_in_it():

@@ -146,9 +146,10 @@ def render(shortcode: Shortcode, result: Result, page_uri: str) -> str:
     include = shortcode.path + (f":{shortcode.section}" if shortcode.section else "")
     output = result.stdout.rstrip() or "(this snippet prints nothing)"
     fence = "`" * max(3, longest_run(output, "`") + 1)
-    title = f"snippets/{shortcode.path}"
+    path = f"snippets/{shortcode.path}"
+    title = f"{path} (excerpt)" if shortcode.section else path
     here = posixpath.dirname(page_uri)
-    download = posixpath.relpath(f"snippets/{shortcode.path}", here)
+    download = posixpath.relpath(path, here)
     parts = [
         '=== "Code"',
         "",
@@ -158,10 +159,9 @@ def render(shortcode: Shortcode, result: Result, page_uri: str) -> str:
         "",
         indent(f"{fence}text\n{output}\n{fence}"),
         "",
-        indent(
-            f"Printed by `python {title}` in {result.seconds:.1f} s during the build "
-            f"([download the file]({download}))."
-        ),
+        f"[Download `{posixpath.basename(path)}`]({download}){{ download }}: the output is what "
+        f"`python {path}` printed during this build, in {result.seconds:.1f} s.",
+        "{ .mlsd-run }",
         "",
     ]
     for name, meta in result.figures.items():
