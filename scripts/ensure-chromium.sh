@@ -7,5 +7,5 @@ echo "Debian's chromium is missing: installing it with apt-get" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium >/dev/null
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 [ -x /usr/bin/chromium ] || { echo "could not install chromium" >&2; exit 1; }
