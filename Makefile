@@ -13,7 +13,7 @@ build: $(VENV)/.installed  ## strict build into site/
 	$(BIN)/mkdocs build --strict
 
 test: $(VENV)/.installed lint  ## the whole suite: lint, unit, build and browser tests
-	sh scripts/ensure-chromium.sh
+	sh scripts/ensure-system-packages.sh
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed
