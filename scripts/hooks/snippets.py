@@ -52,7 +52,7 @@ RUNNER_VERSION = "1"  # bump to invalidate every cached result after changing ho
 TIMEOUT_SECONDS = float(os.environ.get("MLSD_SNIPPET_TIMEOUT", "300"))
 SHORTCODE = re.compile(r"^<!--\s*(?P<name>[a-z][a-z-]*)\s*:\s*(?P<args>.*?)\s*-->\s*$")
 SNIPPET_ARGS = re.compile(r"^(?P<path>[\w./-]+\.py)(?::(?P<section>[a-z][-_0-9a-z]*))?$")
-KNOWN_SHORTCODES = {"snippet"}
+KNOWN_SHORTCODES = {"snippet", "canvas"}  # "canvas" is expanded by scripts/hooks/canvas.py
 
 log = logging.getLogger("mkdocs.hooks.snippets")
 
@@ -105,6 +105,8 @@ def parse_shortcodes(markdown: str, page: str) -> list[Shortcode]:
             raise SnippetError(
                 f"{page}:{number}: unknown shortcode '{name}' (known: {known}): {line.strip()}"
             )
+        if name != "snippet":
+            continue  # another hook's shortcode: that hook checks and expands it
         target = SNIPPET_ARGS.match(args)
         if not target or ".." in target.group("path").split("/"):
             raise SnippetError(
