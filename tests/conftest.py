@@ -1,10 +1,18 @@
-"""Shared fixtures: import a snippet by path, build the site once per test session."""
+"""Shared fixtures: import a snippet or hook by path, build the site once per test session, and
+serve it to one headless Chromium."""
 
+import functools
 import importlib.util
 import os
+import re
+import shutil
 import subprocess
 import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -12,6 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = ROOT / "snippets"
 HOOKS = ROOT / "scripts" / "hooks"
 MKDOCS = [sys.executable, "-m", "mkdocs"]
+# Debian's Chromium, never a browser downloaded by Playwright; `make test` installs it.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 
 
 def load_snippet(relative_path: str):
@@ -53,3 +71,76 @@ def built_site(tmp_path_factory):
     done = mkdocs_build(ROOT, site)
     assert done.returncode == 0, f"mkdocs build --strict failed:\n{done.stdout}\n{done.stderr}"
     return site, done.stderr
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site, tmp_path_factory):
+    """A copy of the built site served on a loopback port: `.url` to open, `.root` on disk.
+
+    Material's instant navigation only follows links listed in sitemap.xml, matching scheme and
+    host but not port, so the copy's sitemap is pointed at this server. Tests may add files of
+    their own to the copy (named `browser-test-*`); the build in `built_site` stays untouched.
+    """
+    built, _ = built_site
+    root = tmp_path_factory.mktemp("served") / "site"
+    shutil.copytree(built, root)
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(root))
+    )
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    sitemap = root / "sitemap.xml"
+    text = sitemap.read_text(encoding="utf-8")
+    origin = re.search(r"<loc>(\w+://[^/<]+)", text).group(1)
+    sitemap.write_text(text.replace(f"<loc>{origin}", f"<loc>{url}"), encoding="utf-8")
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield SimpleNamespace(url=url, root=root)
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def new_page(browser, color_scheme="light", **context_options):
+    """A page in a fresh context that records requests, console errors and warnings, and the
+    messages of dialogs, which it accepts only when `page.accept_dialogs` is set."""
+    context = browser.new_context(
+        color_scheme=color_scheme, viewport={"width": 1280, "height": 900}, **context_options
+    )
+    page = context.new_page()
+    page.requests, page.errors, page.warnings, page.dialogs = [], [], [], []
+    page.accept_dialogs = False
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("console", lambda msg: msg.type == "error" and page.errors.append(msg.text))
+    page.on("console", lambda msg: msg.type == "warning" and page.warnings.append(msg.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+
+    def on_dialog(dialog):
+        page.dialogs.append(dialog.message)
+        dialog.accept() if page.accept_dialogs else dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    return page
+
+
+def other_hosts(urls: list[str]) -> list[str]:
+    """The URLs among `urls` that went anywhere but the loopback server."""
+    return [
+        url
+        for url in urls
+        if urlsplit(url).scheme in ("http", "https", "ws", "wss")
+        and urlsplit(url).hostname != "127.0.0.1"
+    ]
