@@ -52,6 +52,16 @@ def load_hook(name: str):
     return module
 
 
+@functools.cache
+def load_canvas_tool():
+    """Import scripts/canvas.py (the canvas library and command-line tool) as a module."""
+    spec = importlib.util.spec_from_file_location("canvas_tool", ROOT / "scripts" / "canvas.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
 def mkdocs_build(project: Path, site: Path, **env) -> subprocess.CompletedProcess:
     """Run `mkdocs build --strict` for a project folder and return the finished process."""
     return subprocess.run(

@@ -1,6 +1,5 @@
 """scripts/canvas.py: the definition, exported values, Markdown, the fillable PDF and the CLI."""
 
-import importlib.util
 import io
 import json
 import re
@@ -13,21 +12,13 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
-from conftest import ROOT
+from conftest import ROOT, load_canvas_tool
 
 SCRIPT = ROOT / "scripts" / "canvas.py"
 MULTILINE = 1 << 12  # /Ff bit 13 of a text field
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location("canvas_tool", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tool = load_tool()
+tool = load_canvas_tool()
 DEFINITION = tool.load_definition()
 SECTION_IDS = [s["id"] for s in DEFINITION["sections"]]
 HEADER_IDS = [h["id"] for h in DEFINITION["header"]]

@@ -1,31 +1,21 @@
 """The payment-fraud and content-moderation case studies: the behaviour of their sizing snippets,
 and the agreement between each snippet's assumptions, its page and its filled canvas."""
 
-import importlib.util
 import json
 import math
 import re
-import sys
 
 import numpy as np
 import pytest
 from markdown.extensions.toc import slugify
 
-from conftest import ROOT, load_snippet
+from conftest import ROOT, load_canvas_tool, load_snippet
 
 fraud = load_snippet("case-studies/payment_fraud_sizing.py")
 moderation = load_snippet("case-studies/content_moderation_sizing.py")
 
 DOCS = ROOT / "docs"
 CASES = {"payment-fraud": fraud, "content-moderation": moderation}
-
-
-def load_canvas_tool():
-    spec = importlib.util.spec_from_file_location("canvas_tool", ROOT / "scripts" / "canvas.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look the module up here
-    spec.loader.exec_module(module)
-    return module
 
 
 canvas_tool = load_canvas_tool()

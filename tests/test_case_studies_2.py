@@ -5,16 +5,14 @@ its snippet uses, that the qualitative claims the prose makes about the output s
 that each filled canvas is valid, complete and fits its PDF cells.
 """
 
-import importlib.util
 import json
 import math
 import re
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, load_snippet
+from conftest import ROOT, load_canvas_tool, load_snippet
 
 ads = load_snippet("case-studies/ad_click_sizing.py")
 rec = load_snippet("case-studies/recommender_sizing.py")
@@ -24,14 +22,6 @@ CASES = {
     "ad-click-prediction": ("case-studies/ad_click_sizing.py", ads),
     "recommender": ("case-studies/recommender_sizing.py", rec),
 }
-
-
-def load_canvas_tool():
-    spec = importlib.util.spec_from_file_location("canvas_tool", ROOT / "scripts" / "canvas.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 canvas_tool = load_canvas_tool()
