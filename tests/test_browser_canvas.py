@@ -1,17 +1,16 @@
-"""The browser canvas (docs/assets/canvas.js and canvas.css) on the built site, in Debian's
-headless Chromium driven by Playwright.
+"""The browser canvas (docs/assets/canvas.js, canvas-pdf.js and canvas.css) on the built site, in
+Debian's headless Chromium driven by Playwright.
 
 The form comes from scripts/hooks/canvas.py; these tests check what a reader can do with it:
-autosave, export, import with validation, ?load=<case study>, clear, print on one A3 page, and
-that nothing typed or imported is ever treated as HTML. The site is served from a copy of the
-build that holds one extra, test-only case study, so the ?load tests do not depend on what the
-published case studies say.
+autosave, export, import with validation, ?load=<case study>, a filled PDF made in the browser,
+clear, print on one A3 page, and that nothing typed or imported is ever treated as HTML. The
+site is served from a copy of the build that holds one extra, test-only case study, so the ?load
+tests do not depend on what the published case studies say.
 """
 
-import importlib.util
 import io
 import json
-import sys
+import subprocess
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -20,27 +19,20 @@ import yaml
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from conftest import ROOT, other_hosts
+from conftest import ROOT, load_canvas_tool, other_hosts
 from conftest import new_page as new_browser_page
 
 pytestmark = [pytest.mark.build, pytest.mark.browser]
 
 STORAGE_KEY = "mlsd-canvas:v1"
+BLANK_PDF = "canvas/ml-system-design-canvas-a3.pdf"  # the PDF that "Download PDF" fills
+QPDF = "/usr/bin/qpdf"
 TEST_STUDY = "browser-test-study"  # written into the served copy only, never into docs/
 MM = 72 / 25.4  # PDF points per millimetre
 
 DEFINITION = yaml.safe_load((ROOT / "docs" / "canvas" / "canvas.yml").read_text(encoding="utf-8"))
 HEADER_IDS = [field["id"] for field in DEFINITION["header"]]
 SECTION_IDS = [section["id"] for section in DEFINITION["sections"]]
-
-
-def load_canvas_tool():
-    """scripts/canvas.py, imported by path: its to_markdown() is the reference format."""
-    spec = importlib.util.spec_from_file_location("canvas_tool", ROOT / "scripts" / "canvas.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def canvas_file(header=None, sections=None, **overrides) -> dict:
@@ -282,6 +274,103 @@ def test_export_markdown_matches_to_markdown_byte_for_byte(page, server):
         click_action(page, "export-markdown")
     assert info.value.suggested_filename == "ml-system-design-canvas.md"
     assert Path(info.value.path()).read_bytes() == to_markdown(DEFINITION, values).encode()
+    assert_clean(page)
+
+
+# --- download a filled PDF -------------------------------------------------------------------
+
+
+def download_pdf(page) -> bytes:
+    with page.expect_download() as info:
+        click_action(page, "export-pdf")
+    assert info.value.suggested_filename == "ml-system-design-canvas.pdf"
+    return Path(info.value.path()).read_bytes()
+
+
+def check_with_qpdf(pdf: bytes, tmp_path: Path):
+    path = tmp_path / "downloaded.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run([QPDF, "--check", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr  # 3 would mean warnings
+    assert "WARNING" not in done.stdout + done.stderr
+    assert "No syntax or stream encoding errors" in done.stdout
+
+
+def field_kinds(reader: PdfReader) -> dict:
+    """Each field's name, type and flags (multiline or not): what makes it the same form."""
+    return {name: (f.get("/FT"), f.get("/Ff")) for name, f in reader.get_fields().items()}
+
+
+def test_download_pdf_holds_exactly_what_was_typed_and_stays_editable(page, server, site, tmp_path):
+    header = {"project": "Tarifs de livraison à Zürich → €", "date": "2025-03-04"}
+    sections = {
+        "background": "Kunden in Köln warten drei Tage.\n\nLatency ≤ 50 ms → p99\n“Quoted” — ok",
+        "risks": "日本語のテキスト; £, ¥ and 😀.",
+    }
+    blank = (site / BLANK_PDF).read_bytes()
+    open_canvas(page, server)
+    fill(page, header, sections)
+    pdf = download_pdf(page)
+    expect(status(page)).to_contain_text("Downloaded ml-system-design-canvas.pdf")
+
+    # an incremental update: the blank file is untouched at the start of the new one
+    assert pdf.startswith(blank) and len(pdf) > len(blank)
+    reader, original = PdfReader(io.BytesIO(pdf)), PdfReader(io.BytesIO(blank))
+    values = expected_values(header, sections)
+    assert reader.get_form_text_fields() == {**values["header"], **values["sections"]}
+    assert field_kinds(reader) == field_kinds(original)  # still the same fillable form
+    assert len(reader.pages) == 1
+    box = reader.pages[0].mediabox
+    assert box == original.pages[0].mediabox and box.width > box.height
+    # filled fields drop the blank appearance, and the reader is asked to draw them
+    acroform = reader.trailer["/Root"]["/AcroForm"]
+    assert acroform["/NeedAppearances"].value is True
+    for field in (ref.get_object() for ref in acroform["/Fields"]):
+        assert ("/AP" in field) == (field["/V"] == ""), field["/T"]
+    check_with_qpdf(pdf, tmp_path)
+    assert_clean(page)
+
+
+def test_download_pdf_of_a_blank_canvas_has_every_field_empty(page, server, site, tmp_path):
+    blank = (site / BLANK_PDF).read_bytes()
+    open_canvas(page, server)
+    pdf = download_pdf(page)
+    assert pdf.startswith(blank)
+    fields = PdfReader(io.BytesIO(pdf)).get_form_text_fields()
+    assert fields == PdfReader(io.BytesIO(blank)).get_form_text_fields()
+    assert set(fields) == {*HEADER_IDS, *SECTION_IDS} and set(fields.values()) == {""}
+    check_with_qpdf(pdf, tmp_path)
+    assert_clean(page)
+
+
+def test_download_pdf_says_so_when_the_fill_map_is_missing(page, server):
+    page.route("**/*.fields.json", lambda route: route.fulfill(status=404, body="not here"))
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    open_canvas(page, server)
+    fill(page, header={"project": "Kept"})
+    click_action(page, "export-pdf")
+    expect(status(page)).to_contain_text("Could not make the PDF")
+    expect(status(page)).to_contain_text("404")
+    expect(page.locator("form.mlsd-canvas button[data-action=export-pdf]")).to_be_enabled()
+    assert downloads == []
+    assert form_values(page) == expected_values(header={"project": "Kept"})
+    assert_clean(
+        page,
+        allowed_error_prefix="Failed to load resource: the server responded with a status of 404",
+    )
+
+
+def test_download_pdf_refuses_a_pdf_that_its_fill_map_was_not_made_for(page, server, site):
+    # a stale cache could pair an old PDF with a new fill map: the offsets would point nowhere
+    other = (site / "canvas" / "ml-system-design-canvas-a4.pdf").read_bytes()
+    page.route(f"**/{BLANK_PDF}", lambda route: route.fulfill(body=other))
+    downloads = []
+    page.on("download", lambda download: downloads.append(download))
+    open_canvas(page, server)
+    click_action(page, "export-pdf")
+    expect(status(page)).to_contain_text("do not belong together")
+    assert downloads == []
     assert_clean(page)
 
 

@@ -2,6 +2,8 @@
 
 import io
 import json
+import shutil
+import subprocess
 import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
@@ -9,12 +11,15 @@ from pathlib import Path
 import pytest
 from mkdocs.structure.files import File, Files
 from pypdf import PdfReader
+from pypdf.generic import DictionaryObject
 
 from conftest import HOOKS, load_hook, mkdocs_build
 
 hook = load_hook("canvas")
 snippets_hook = load_hook("snippets")
 tool = hook.tool
+
+PDF_HREFS = ("blank-a3.pdf", "blank-a3.fields.json")
 
 TINY = {
     "name": "tiny-canvas",
@@ -70,7 +75,7 @@ def parse(markup: str) -> FormParser:
 
 def test_form_has_the_contract_structure_for_the_real_canvas():
     definition = tool.load_definition()
-    form = parse(hook.render_form(definition, {}))
+    form = parse(hook.render_form(definition, {}, PDF_HREFS))
     (root,) = form.find("form", **{"class": "mlsd-canvas"})
     assert root["data-canvas-name"] == "mlsd-canvas" and root["data-canvas-version"] == "1"
     assert root["autocomplete"] == "off"
@@ -82,12 +87,22 @@ def test_form_has_the_contract_structure_for_the_real_canvas():
         (area,) = form.find("textarea", name=f"sections.{sid}")
         assert area["aria-labelledby"] == f"canvas-{sid}" and form.find("h3", id=f"canvas-{sid}")
     actions = [a["data-action"] for t, a in form.tags if "data-action" in a]
-    assert actions == ["export-json", "export-markdown", "import-json", "print", "clear"]
+    assert actions == [
+        "export-json",
+        "export-markdown",
+        "export-pdf",
+        "import-json",
+        "print",
+        "clear",
+    ]
+    (button,) = form.find("button", **{"data-action": "export-pdf"})
+    assert (button["data-pdf"], button["data-fill-map"]) == PDF_HREFS
     assert form.find("p", **{"class": "mlsd-canvas__status", "role": "status"})
 
 
 def test_form_numbers_sections_in_order_and_escapes_every_text():
-    markup = hook.render_form(TINY, {"metric": ("../guide/metrics/#pick-one", "Guide & notes")})
+    chapters = {"metric": ("../guide/metrics/#pick-one", "Guide & notes")}
+    markup = hook.render_form(TINY, chapters, ('a "b".pdf', "c&d.json"))
     assert "<script>" not in markup
     assert "<li>Who &lt;script&gt;alert(1)&lt;/script&gt; uses it?</li>" in markup
     assert '<h3 id="canvas-users">1. Users &amp; buyers</h3>' in markup
@@ -98,6 +113,7 @@ def test_form_numbers_sections_in_order_and_escapes_every_text():
     assert 'data-canvas-title="Tiny &amp; Co Canvas"' in markup
     assert '<a href="../guide/metrics/#pick-one">Read: Guide &amp; notes</a>' in markup
     assert markup.count("<a href") == 1  # only sections with a chapter link to one
+    assert 'data-pdf="a &quot;b&quot;.pdf" data-fill-map="c&amp;d.json"' in markup
     assert "\n\n" not in markup  # one raw-HTML block for Markdown
 
 
@@ -119,6 +135,66 @@ def test_chapter_links_are_relative_to_the_page(tmp_path, directory_urls, page, 
     )
     here = File(page, str(docs), str(tmp_path / "site"), directory_urls)
     assert hook.chapter_links(TINY, files, here) == {"metric": (href, "Choosing metrics")}
+
+
+# --- the fill map: what the browser needs to fill in a blank PDF ------------------------------
+
+
+def parsed(text: str, reader: PdfReader) -> DictionaryObject:
+    """A dictionary from the fill map, read back by pypdf; its references point into `reader`."""
+    return DictionaryObject.read_from_stream(io.BytesIO(text.encode("ascii")), reader)
+
+
+def without(dictionary, *keys) -> dict:
+    return {key: value for key, value in dictionary.items() if key not in keys}
+
+
+@pytest.mark.parametrize("size", list(hook.BLANK_PDFS))
+def test_fill_map_names_the_objects_and_offsets_of_the_real_pdf(size):
+    definition = tool.load_definition()
+    pdf = tool.build_pdf(definition, size=size)
+    fields = hook.fill_map(pdf, definition, "blank.pdf")
+    reader = PdfReader(io.BytesIO(pdf))
+
+    assert fields["length"] == len(pdf)
+    last_startxref = pdf[pdf.rindex(b"startxref") :].split()[1]
+    assert fields["startxref"] == int(last_startxref)
+    assert pdf[fields["startxref"] :].startswith(b"xref\n")  # a classic table
+    assert parsed(fields["trailer"], reader) == without(reader.trailer, "/Prev")
+
+    acroform = reader.trailer["/Root"].raw_get("/AcroForm")
+    assert fields["acroform"]["object"] == acroform.idnum
+    assert fields["acroform"]["generation"] == acroform.generation
+    assert parsed(fields["acroform"]["dictionary"], reader) == acroform.get_object()
+
+    ids = [item["id"] for item in (*definition["header"], *definition["sections"])]
+    assert list(fields["fields"]) == ids
+    for ref in acroform.get_object()["/Fields"]:
+        entry = fields["fields"][ref.get_object()["/T"]]
+        assert (entry["object"], entry["generation"]) == (ref.idnum, ref.generation)
+        assert parsed(entry["dictionary"], reader) == without(ref.get_object(), "/V", "/AP")
+    # the browser counts characters as bytes
+    assert json.dumps(fields, ensure_ascii=False).isascii()
+
+
+def test_fill_map_refuses_a_pdf_whose_cross_reference_is_a_stream(tmp_path):
+    qpdf = shutil.which("qpdf") or "/usr/bin/qpdf"
+    definition = tool.load_definition()
+    (tmp_path / "blank.pdf").write_bytes(tool.build_pdf(definition))
+    subprocess.run(
+        [qpdf, "--object-streams=generate", "blank.pdf", "streams.pdf"], cwd=tmp_path, check=True
+    )
+    streams = (tmp_path / "streams.pdf").read_bytes()
+    assert b"/XRef" in streams  # qpdf wrote a cross-reference stream
+    with pytest.raises(hook.CanvasHookError, match=r"x\.pdf: its cross-reference is not a classic"):
+        hook.fill_map(streams, definition, "x.pdf")
+
+
+def test_fill_map_refuses_a_pdf_with_other_fields():
+    definition = tool.load_definition()
+    other = {**definition, "header": definition["header"][1:]}
+    with pytest.raises(hook.CanvasHookError, match=r"x\.pdf: its fields \(authors, date"):
+        hook.fill_map(tool.build_pdf(other), definition, "x.pdf")
 
 
 # --- the shortcode ----------------------------------------------------------------------------
@@ -221,12 +297,17 @@ def test_build_publishes_pdfs_template_and_form_and_writes_nothing_into_docs(pro
     before = sorted(p.relative_to(project) for p in (project / "docs").rglob("*"))
     done = build(project)
     assert done.returncode == 0, done.stderr
-    assert "canvas: 2 blank PDFs, the Markdown template and 1 filled case-study PDFs" in done.stderr
+    assert (
+        "canvas: 2 blank PDFs with fill maps, the Markdown template and 1 filled case-study PDFs"
+        in done.stderr
+    )
     site = project / "site"
     definition = tool.load_definition(project / "docs" / "canvas" / "canvas.yml")
     for name in ("ml-system-design-canvas-a3.pdf", "ml-system-design-canvas-a4.pdf"):
         pdf = (site / "canvas" / name).read_bytes()
         assert set(PdfReader(io.BytesIO(pdf)).get_fields()) == {"project", "users", "metric"}
+        fields = json.loads((site / "canvas" / name.replace(".pdf", ".fields.json")).read_text())
+        assert fields == hook.fill_map(pdf, definition, name)
     assert (site / "canvas" / "ml-system-design-canvas-a3.pdf").read_bytes() == tool.build_pdf(
         definition, size="A3"
     )
@@ -239,6 +320,13 @@ def test_build_publishes_pdfs_template_and_form_and_writes_nothing_into_docs(pro
     form = parse(page)
     assert [a["data-section"] for a in form.find("section")] == ["users", "metric"]
     assert form.find("a", href="../guide/#pick-one")
+    assert form.find(
+        "button",
+        **{
+            "data-pdf": "ml-system-design-canvas-a3.pdf",
+            "data-fill-map": "ml-system-design-canvas-a3.fields.json",
+        },
+    )
     assert "After the form." in page and "canvas: form" not in page
     assert sorted(p.relative_to(project) for p in (project / "docs").rglob("*")) == before
 

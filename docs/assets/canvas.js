@@ -1,10 +1,12 @@
 /* The browser canvas: fill in the ML System Design Canvas on docs/canvas/, keep it in this
- * browser, export it as JSON or Markdown, import it again, load a case study, print it.
+ * browser, export it as JSON or Markdown, import it again, load a case study, download it as a
+ * filled PDF, print it.
  *
  * The form itself (fields, titles, questions) is rendered at build time by
  * scripts/hooks/canvas.py from docs/canvas/canvas.yml; this script reads the definition back
  * from that HTML, so the two cannot disagree. No framework, no build step, and no request
- * except a same-origin fetch of a case study's JSON for `?load=<name>`.
+ * except same-origin fetches: a case study's JSON for `?load=<name>`, and the blank PDF and its
+ * fill map for "Download PDF" (filled by docs/assets/canvas-pdf.js).
  *
  * Everything the reader types or imports is written with .value and .textContent, never as
  * HTML.
@@ -16,6 +18,7 @@
   const CASE_STUDY_NAME = /^[a-z0-9-]+$/;
   const JSON_FILE = "ml-system-design-canvas.json";
   const MARKDOWN_FILE = "ml-system-design-canvas.md";
+  const PDF_FILE = "ml-system-design-canvas.pdf";
   const PARTS = ["header", "sections"];
   const TOP_LEVEL_KEYS = ["canvas", "version", ...PARTS];
 
@@ -250,8 +253,8 @@
     }
   }
 
-  function download(filename, text, type) {
-    const url = URL.createObjectURL(new Blob([text], { type }));
+  function download(filename, content, type) {
+    const url = URL.createObjectURL(new Blob([content], { type }));
     const link = document.createElement("a");
     link.href = url;
     link.download = filename;
@@ -329,6 +332,40 @@
     window.history.replaceState(window.history.state, "", url);
   }
 
+  // A same-origin file next to the canvas page; the hook wrote its href relative to the page.
+  async function fetchSameOrigin(href, read) {
+    const url = new URL(href, window.location.href);
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok) {
+      throw new CanvasError(`the server answered ${response.status} for ${url.pathname}`);
+    }
+    return read(response);
+  }
+
+  // The blank PDF, with every non-empty field set to exactly what is in the form.
+  async function exportPdf(form, definition, button) {
+    button.disabled = true; // one PDF per click, even when fetching takes a moment
+    say(form, "Making the PDF\u2026", "info");
+    let pdf;
+    try {
+      const filler = window.mlsdCanvasPdf;
+      if (!filler) throw new CanvasError("the script that fills PDFs did not load");
+      const [blank, map] = await Promise.all([
+        fetchSameOrigin(button.dataset.pdf, async (r) => new Uint8Array(await r.arrayBuffer())),
+        fetchSameOrigin(button.dataset.fillMap, (r) => r.json()),
+      ]);
+      const values = Object.fromEntries(definition.fields.map((f) => [f.id, f.element.value]));
+      pdf = filler.fill(blank, map, values);
+    } catch (error) {
+      say(form, `Could not make the PDF: ${error.message}.`, "error");
+      return;
+    } finally {
+      button.disabled = false;
+    }
+    download(PDF_FILE, pdf, "application/pdf");
+    say(form, `Downloaded ${PDF_FILE}, a filled PDF you can still edit.`, "ok");
+  }
+
   function clear(form, definition) {
     if (!window.confirm("Clear every field of the canvas? This cannot be undone.")) return;
     writeValues(definition, { header: {}, sections: {} });
@@ -344,6 +381,7 @@
       download(MARKDOWN_FILE, toMarkdown(definition, readValues(definition)), "text/markdown");
       say(form, `Exported ${MARKDOWN_FILE}.`, "ok");
     },
+    "export-pdf": exportPdf,
     print: () => window.print(),
     clear,
   };
@@ -367,7 +405,7 @@
     form.addEventListener("click", (event) => {
       const button = event.target.closest("button[data-action]");
       const action = button && actions[button.dataset.action];
-      if (action) action(form, definition);
+      if (action) action(form, definition, button);
     });
 
     const fileInput = form.querySelector('input[type="file"][data-action="import-json"]');

@@ -6,12 +6,16 @@ At every build:
   into docs/):
     canvas/ml-system-design-canvas-a3.pdf   blank, fillable, landscape A3
     canvas/ml-system-design-canvas-a4.pdf   blank, fillable, landscape A4
+    canvas/ml-system-design-canvas-a3.fields.json, -a4.fields.json
+                                            each blank PDF's fill map: what the browser needs
+                                            to write values into that exact file
     canvas/ml-system-design-canvas.md       the Markdown template
     case-studies/<name>.pdf                 filled from docs/case-studies/<name>.canvas.json
   A PDF takes a few milliseconds to make, so all of them are made afresh each time rather than
   cached; the build log says how long they took.
 - `on_page_markdown` replaces the whole-line shortcode `<!-- canvas: form -->` with the browser
-  canvas: a form with a text box per section, which docs/assets/canvas.js brings to life.
+  canvas: a form with a text box per section, which docs/assets/canvas.js brings to life. Its
+  "Download PDF" button names the A3 PDF and its fill map, relative to the page.
 - `on_env`, once every page is rendered, checks that the anchor of each `chapter:` exists.
 
 Anything wrong (a broken canvas.yml, a case-study file that is not valid canvas JSON, a chapter
@@ -23,6 +27,8 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import io
+import json
 import logging
 import re
 import sys
@@ -31,6 +37,8 @@ from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
+from pypdf import PdfReader
+from pypdf.generic import DictionaryObject, IndirectObject, PdfObject
 
 SHORTCODE = re.compile(r"^<!--\s*canvas\s*:\s*(?P<args>.*?)\s*-->\s*$")
 FENCE = re.compile(r"^(`{3,}|~{3,})")
@@ -38,7 +46,9 @@ BLANK_PDFS = {
     "A3": "canvas/ml-system-design-canvas-a3.pdf",
     "A4": "canvas/ml-system-design-canvas-a4.pdf",
 }
+FILLED_PDF_SIZE = "A3"  # the paper size of the PDF that "Download PDF" fills in the browser
 TEMPLATE = "canvas/ml-system-design-canvas.md"
+STARTXREF = re.compile(rb"startxref\s+(?P<offset>\d+)\s+%%EOF\s*$")  # the end of a PDF
 CASE_STUDY = re.compile(r"^case-studies/(?P<name>[^/]+)\.canvas\.json$")
 
 log = logging.getLogger("mkdocs.hooks.canvas")
@@ -104,9 +114,12 @@ def chapter_target(chapter: str) -> tuple[str, str]:
     return path, anchor
 
 
-def render_form(definition: dict, chapters: dict[str, tuple[str, str]]) -> str:
+def render_form(
+    definition: dict, chapters: dict[str, tuple[str, str]], pdf: tuple[str, str]
+) -> str:
     """The browser canvas as raw HTML. `chapters` maps a section id to the (href, title) of
-    its chapter, with href relative to the page that shows the form."""
+    its chapter, and `pdf` is the (href, fill map href) of the blank PDF that "Download PDF"
+    fills in; every href is relative to the page that shows the form."""
     esc = html.escape
     lines = [
         f'<form class="mlsd-canvas" data-canvas-name="{esc(definition["name"])}" '
@@ -127,6 +140,8 @@ def render_form(definition: dict, chapters: dict[str, tuple[str, str]]) -> str:
         '<div class="mlsd-canvas__actions">',
         '<button type="button" data-action="export-json">Export JSON</button>',
         '<button type="button" data-action="export-markdown">Export Markdown</button>',
+        f'<button type="button" data-action="export-pdf" data-pdf="{esc(pdf[0])}" '
+        f'data-fill-map="{esc(pdf[1])}">Download PDF</button>',
         '<label class="md-button">Import JSON <input type="file" '
         'accept=".json,application/json" data-action="import-json" hidden></label>',
         '<button type="button" data-action="print">Print</button>',
@@ -150,6 +165,82 @@ def render_section(number: int, section: dict, chapter: tuple[str, str] | None) 
         f'<textarea name="sections.{sid}" aria-labelledby="canvas-{sid}" rows="6"></textarea>',
         "</section>",
     ]
+
+
+def fill_map_uri(pdf_uri: str) -> str:
+    """canvas/x.pdf -> canvas/x.fields.json: the fill map sits next to its PDF."""
+    return pdf_uri.removesuffix(".pdf") + ".fields.json"
+
+
+def serialise(value: PdfObject, where: str) -> str:
+    """A PDF object as pypdf writes it; pypdf escapes every byte outside printable ASCII in
+    strings, so the text is ASCII, and the browser may count its characters as bytes."""
+    buffer = io.BytesIO()
+    value.write_to_stream(buffer)
+    text = buffer.getvalue().decode("latin-1")
+    if not text.isascii():
+        raise CanvasHookError(
+            f"{where}: serialises to non-ASCII bytes, which the fill map cannot hold"
+        )
+    return text
+
+
+def without(dictionary: DictionaryObject, *keys: str) -> DictionaryObject:
+    return DictionaryObject({k: v for k, v in dictionary.items() if k not in keys})
+
+
+def fill_map(pdf: bytes, definition: dict, where: str) -> dict:
+    """What docs/assets/canvas-pdf.js needs to fill in this exact PDF, `where`, by appending an
+    incremental update (PDF 1.7, section 7.5.6) rather than rewriting the file: the original
+    cross-reference table's offset and the trailer, to chain the update to them; the AcroForm
+    dictionary, to add /NeedAppearances; and, by field id, each field's object number and
+    dictionary. The browser appends entries to these dictionaries, so the ones it adds are
+    removed here: /V and /AP from fields (a filled field drops its blank appearance, and the
+    viewer draws the value), /NeedAppearances from the AcroForm and /Prev from the trailer.
+
+    The update is a classic cross-reference section, which may only follow a classic table, so
+    a PDF with a cross-reference stream, or with fields the browser cannot address as objects
+    of their own, stops the build here rather than giving readers broken files."""
+    reader = PdfReader(io.BytesIO(pdf))
+    end = STARTXREF.search(pdf[-1024:])
+    startxref = int(end["offset"]) if end else -1
+    if pdf[startxref : startxref + 4] != b"xref" or "/XRefStm" in reader.trailer:
+        raise CanvasHookError(
+            f"{where}: its cross-reference is not a classic table, so the browser cannot "
+            "append to it"
+        )
+    catalog = reader.trailer["/Root"].get_object()
+    acroform = catalog.raw_get("/AcroForm") if "/AcroForm" in catalog else None
+    if not isinstance(acroform, IndirectObject):
+        raise CanvasHookError(f"{where}: the AcroForm dictionary is not an object of its own")
+    fields = {}
+    for ref in acroform.get_object()["/Fields"]:
+        field = ref.get_object()
+        if not isinstance(ref, IndirectObject) or "/Kids" in field:
+            raise CanvasHookError(f"{where}: field {field.get('/T')!r} is not a single object")
+        fields[field["/T"]] = {
+            "object": ref.idnum,
+            "generation": ref.generation,
+            "dictionary": serialise(without(field, "/V", "/AP"), f"{where}: field {field['/T']}"),
+        }
+    ids = [item["id"] for item in (*definition["header"], *definition["sections"])]
+    if sorted(fields) != sorted(ids):
+        raise CanvasHookError(
+            f"{where}: its fields ({', '.join(fields)}) are not the canvas ids ({', '.join(ids)})"
+        )
+    return {
+        "length": len(pdf),
+        "startxref": startxref,
+        "trailer": serialise(without(reader.trailer, "/Prev"), f"{where}: trailer"),
+        "acroform": {
+            "object": acroform.idnum,
+            "generation": acroform.generation,
+            "dictionary": serialise(
+                without(acroform.get_object(), "/NeedAppearances"), f"{where}: AcroForm"
+            ),
+        },
+        "fields": {field_id: fields[field_id] for field_id in ids},
+    }
 
 
 def page_title(file: File) -> str:
@@ -187,7 +278,10 @@ def on_files(files: Files, config) -> Files:
     check_chapter_pages(definition, files, where)
     _state.update(definition=definition, where=where)
     for size, uri in BLANK_PDFS.items():
-        add(files, config, uri, tool.build_pdf(definition, size=size))
+        pdf = tool.build_pdf(definition, size=size)
+        add(files, config, uri, pdf)
+        fields = fill_map(pdf, definition, uri)
+        add(files, config, fill_map_uri(uri), json.dumps(fields, indent=1).encode() + b"\n")
     add(files, config, TEMPLATE, tool.to_markdown(definition).encode())
     filled = 0
     for file in list(files):
@@ -201,7 +295,8 @@ def on_files(files: Files, config) -> Files:
             add(files, config, f"case-studies/{match['name']}.pdf", pdf)
             filled += 1
     log.info(
-        "canvas: %d blank PDFs, the Markdown template and %d filled case-study PDFs (%.2f s)",
+        "canvas: %d blank PDFs with fill maps, the Markdown template and %d filled case-study "
+        "PDFs (%.2f s)",
         len(BLANK_PDFS),
         filled,
         time.perf_counter() - started,
@@ -236,7 +331,10 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
     if not numbers:
         return markdown
     definition = _state["definition"]
-    form = render_form(definition, chapter_links(definition, files, page.file))
+    pdf = files.get_file_from_path(BLANK_PDFS[FILLED_PDF_SIZE])
+    fields = files.get_file_from_path(fill_map_uri(BLANK_PDFS[FILLED_PDF_SIZE]))
+    hrefs = (pdf.url_relative_to(page.file), fields.url_relative_to(page.file))
+    form = render_form(definition, chapter_links(definition, files, page.file), hrefs)
     lines = markdown.splitlines()
     for number in numbers:
         lines[number - 1] = f"\n{form}\n"
