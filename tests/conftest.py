@@ -3,6 +3,7 @@ serve it to one headless Chromium."""
 
 import functools
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -41,6 +42,35 @@ def load_snippet(relative_path: str):
     sys.modules[name] = module  # dataclasses and pickling look modules up here
     spec.loader.exec_module(module)
     return module
+
+
+def run_snippet_file(relative_path: str, figure_dir: Path, timeout: float = 300) -> str:
+    """Run snippets/<relative_path> as a reader would, figures into `figure_dir`; return stdout."""
+    done = subprocess.run(
+        [sys.executable, str(SNIPPETS / relative_path)],
+        env={**os.environ, "MLSD_FIGURE_DIR": str(figure_dir)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"{relative_path} failed:\n{done.stderr}"
+    assert done.stdout.strip(), f"{relative_path} printed nothing"
+    return done.stdout
+
+
+def assert_figures(figure_dir: Path, names) -> None:
+    """Exactly these figures were saved, each as a light and a dark SVG with alt text and a
+    caption; no names means no figure at all."""
+    meta_file = figure_dir / "figures.json"
+    if not names:
+        assert not meta_file.exists()
+        return
+    meta = json.loads(meta_file.read_text())
+    assert set(meta) == set(names)
+    for name in names:
+        for theme in ("light", "dark"):
+            assert (figure_dir / f"{name}.{theme}.svg").stat().st_size > 0
+        assert meta[name]["alt"].strip() and meta[name]["caption"].strip()
 
 
 def load_hook(name: str):

@@ -2,15 +2,10 @@
 versus .npy, and a streaming feature that must match its batch version. Timings are never
 asserted; small settings keep this file fast."""
 
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, load_snippet
+from conftest import assert_figures, load_snippet, run_snippet_file
 
 layout = load_snippet("data-engineering/memory_layout.py")
 table = load_snippet("data-engineering/row_vs_column_table.py")
@@ -224,20 +219,5 @@ def test_prompt_arrivals_are_seconds_late_and_late_ones_break_agreement():
     ],
 )
 def test_snippet_runs_on_its_own(tmp_path, snippet, figure):
-    done = subprocess.run(
-        [sys.executable, str(SNIPPETS / "data-engineering" / snippet)],
-        env={**os.environ, "MLSD_FIGURE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
-    if figure is None:
-        assert not (tmp_path / "figures.json").exists()
-        return
-    for theme in ("light", "dark"):
-        assert (tmp_path / f"{figure}.{theme}.svg").stat().st_size > 0
-    meta = json.loads((tmp_path / "figures.json").read_text())
-    assert meta[figure]["alt"].strip()
-    assert meta[figure]["caption"].strip()
+    run_snippet_file(f"data-engineering/{snippet}", tmp_path)
+    assert_figures(tmp_path, [figure] if figure else [])

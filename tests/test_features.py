@@ -2,16 +2,12 @@
 hashing collisions, feature crosses, leakage through the split and permutation importance.
 Small settings keep this file fast; timings are never asserted."""
 
-import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, load_snippet
+from conftest import SNIPPETS, assert_figures, load_snippet, run_snippet_file
 
 scaling = load_snippet("features/scaling_convergence.py")
 missing = load_snippet("features/missing_values.py")
@@ -342,21 +338,5 @@ def test_every_snippet_of_the_chapter_is_listed_here():
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
 def test_snippet_runs_as_a_script(tmp_path, name):
-    done = subprocess.run(
-        [sys.executable, str(SNIPPETS / "features" / f"{name}.py")],
-        env={**os.environ, "MLSD_FIGURE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
-    figure = FIGURES[name]
-    if figure is None:
-        assert not any(tmp_path.iterdir())
-        return
-    for theme in ("light", "dark"):
-        assert (tmp_path / f"{figure}.{theme}.svg").stat().st_size > 0
-    meta = json.loads((tmp_path / "figures.json").read_text())
-    assert meta[figure]["alt"].strip()
-    assert meta[figure]["caption"].strip()
+    run_snippet_file(f"features/{name}.py", tmp_path)
+    assert_figures(tmp_path, [FIGURES[name]] if FIGURES[name] else [])

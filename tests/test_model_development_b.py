@@ -1,17 +1,13 @@
 """Behaviour of the model-development snippets: learning curves, hyperparameter search and
 mixed precision. Small settings keep this file fast; timings are never asserted."""
 
-import json
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import SNIPPETS, load_snippet
+from conftest import assert_figures, load_snippet, run_snippet_file
 from mlsd.data import to_tensors, two_moons
 
 curves = load_snippet("model-development/learning_curves.py")
@@ -199,17 +195,5 @@ def test_float16_overflows_and_underflows_where_bfloat16_does_not():
     ],
 )
 def test_snippet_runs_and_writes_its_figure(tmp_path, snippet, figure):
-    done = subprocess.run(
-        [sys.executable, str(SNIPPETS / "model-development" / snippet)],
-        env={**os.environ, "MLSD_FIGURE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
-    for theme in ("light", "dark"):
-        assert (tmp_path / f"{figure}.{theme}.svg").stat().st_size > 0
-    meta = json.loads((tmp_path / "figures.json").read_text())
-    assert meta[figure]["alt"].strip()
-    assert meta[figure]["caption"].strip()
+    run_snippet_file(f"model-development/{snippet}", tmp_path)
+    assert_figures(tmp_path, [figure])

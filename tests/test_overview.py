@@ -1,16 +1,11 @@
 """Behaviour of the overview snippets: covariate shift, the cost of mistakes, batching, and
 handwritten rules against a learned model."""
 
-import json
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 import torch
 
-from conftest import SNIPPETS, load_snippet
+from conftest import SNIPPETS, assert_figures, load_snippet, run_snippet_file
 
 shift = load_snippet("overview/covariate_shift.py")
 costs = load_snippet("overview/error_costs.py")
@@ -183,21 +178,5 @@ def test_the_chapter_lists_every_snippet():
 
 @pytest.mark.parametrize("snippet", sorted(FIGURES))
 def test_snippet_runs_and_writes_its_figure(snippet, tmp_path):
-    done = subprocess.run(
-        [sys.executable, str(SNIPPETS / "overview" / snippet)],
-        env={**os.environ, "MLSD_FIGURE_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
-    figure = FIGURES[snippet]
-    if figure is None:
-        assert not (tmp_path / "figures.json").exists()
-        return
-    for theme in ("light", "dark"):
-        assert (tmp_path / f"{figure}.{theme}.svg").stat().st_size > 0
-    meta = json.loads((tmp_path / "figures.json").read_text())
-    assert meta[figure]["alt"].strip()
-    assert meta[figure]["caption"].strip()
+    run_snippet_file(f"overview/{snippet}", tmp_path)
+    assert_figures(tmp_path, [FIGURES[snippet]] if FIGURES[snippet] else [])
