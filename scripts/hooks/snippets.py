@@ -309,5 +309,10 @@ def add_generated_files(files: Files, config, path: str, snippet: Path, result: 
 def on_page_markdown(markdown: str, page, config, files) -> str:
     lines = markdown.splitlines()
     for code in parse_shortcodes(markdown, page.file.src_uri):
+        if code.path not in _results:  # the page was edited after this build read it
+            raise SnippetError(
+                f"{page.file.src_uri}:{code.line}: snippets/{code.path} was added while the site "
+                "was building; build again"
+            )
         lines[code.line - 1] = render(code, _results[code.path], page.file.src_uri)
     return "\n".join(lines) + "\n"
