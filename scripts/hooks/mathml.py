@@ -4,7 +4,11 @@ pymdownx.arithmatex (generic mode) finds the math in Markdown and leaves it in
 `<span class="arithmatex">\\(...\\)</span>` (inline) or `<div class="arithmatex">\\[...\\]</div>`
 (display). This hook converts each one with latex2mathml; browsers render MathML natively.
 LaTeX that latex2mathml cannot read stops the build with the page and the formula. So does an
-unknown command such as a misspelt `\\sigam`, which latex2mathml would otherwise print as text.
+unknown command such as a misspelt `\\sigam`, which latex2mathml would otherwise print as text,
+and an alignment `&` (latex2mathml does not support `aligned` and prints the `&`; use `array`).
+
+A thousands separator written `2{,}500` comes out as a number, an operator comma and a number,
+which MathML renders with a gap after the comma ("2, 500"); the hook joins it into one number.
 """
 
 import html
@@ -16,6 +20,16 @@ from mkdocs.exceptions import PluginError
 INLINE = re.compile(r'<span class="arithmatex">\\\((?P<tex>.*?)\\\)</span>', re.DOTALL)
 DISPLAY = re.compile(r'<div class="arithmatex">\\\[(?P<tex>.*?)\\\]</div>', re.DOTALL)
 UNKNOWN_COMMAND = re.compile(r">(\\[A-Za-z]+)<")
+STRAY_AMPERSAND = "<mi>&</mi>"
+GROUPED_DIGITS = re.compile(
+    r"<mn>(\d[\d,]*)</mn><mrow><mo>&#x0002C;</mo></mrow><mn>(\d{3}(?:\.\d+)?)</mn>"
+)
+
+
+def join_thousands(mathml: str) -> str:
+    """<mn>2</mn><mrow><mo>,</mo></mrow><mn>500</mn> -> <mn>2,500</mn>, repeatedly."""
+    joined = GROUPED_DIGITS.sub(r"<mn>\1,\2</mn>", mathml)
+    return joined if joined == mathml else join_thousands(joined)
 
 
 def to_mathml(tex: str, display: bool, page: str = "?") -> str:
@@ -28,6 +42,9 @@ def to_mathml(tex: str, display: bool, page: str = "?") -> str:
     unknown = UNKNOWN_COMMAND.search(mathml)
     if unknown:
         raise PluginError(f"{page}: unknown LaTeX command {unknown.group(1)} in {source!r}")
+    if STRAY_AMPERSAND in mathml:
+        raise PluginError(f"{page}: '&' outside an array (aligned is unsupported) in {source!r}")
+    mathml = join_thousands(mathml)
     return f'<div class="mlsd-math">{mathml}</div>' if display else mathml
 
 
