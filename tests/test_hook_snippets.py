@@ -224,3 +224,10 @@ def test_figures_are_published_with_both_themes(project):
     assert (project / "site" / "snippets" / "ch" / "fig.py").exists()
     html = (project / "site" / "index.html").read_text()
     assert 'alt="A"' in html and "<figcaption>C</figcaption>" in html
+
+
+def test_indented_shortcode_is_refused_instead_of_silently_ignored():
+    page = '??? question "Q"\n\n    <!-- snippet: ch/a.py -->\n'
+    with pytest.raises(hook.SnippetError, match=r"page\.md:3: an indented shortcode"):
+        hook.parse_shortcodes(page, "page.md")
+    assert hook.parse_shortcodes("    <!-- an ordinary: comment -->\n", "page.md") == []
