@@ -98,10 +98,8 @@ def parse_shortcodes(markdown: str, page: str) -> list[Shortcode]:
             continue
         match = SHORTCODE.match(line)
         if not match:
-            if (
-                SHORTCODE.match(stripped)
-                and stripped.split(":")[0].strip("<!- ") in KNOWN_SHORTCODES
-            ):
+            indented = SHORTCODE.match(stripped)
+            if indented and indented.group("name") in KNOWN_SHORTCODES:
                 raise SnippetError(
                     f"{page}:{number}: an indented shortcode is left as a comment (inside a list "
                     f"or an admonition, say); start it at the first column: {stripped}"
