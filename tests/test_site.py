@@ -131,7 +131,8 @@ def test_model_development_chapter_shows_executed_snippets_and_figures(built_sit
     assert 'class="arithmatex"' not in html
 
 
-def test_warm_rebuild_executes_no_snippet(built_site, tmp_path):
+def test_warm_rebuild_executes_no_snippet_and_no_lab(built_site, tmp_path):
     done = mkdocs_build(ROOT, tmp_path / "site")
     assert done.returncode == 0, done.stderr
     assert ", 0 executed," in done.stderr
+    assert "Converting notebook" not in done.stderr  # mkdocs-jupyter logs this when it executes
