@@ -1,7 +1,6 @@
 """Toy data sets made in code, so every snippet runs offline and in seconds."""
 
 import numpy as np
-import torch
 
 
 def two_moons(n: int, noise: float = 0.2, rng: np.random.Generator | None = None):
@@ -48,4 +47,6 @@ def train_val_split(features, labels, val_fraction: float = 0.2, rng=None):
 
 def to_tensors(*arrays):
     """Turn NumPy arrays into torch tensors, keeping their dtypes."""
+    import torch  # here, not at the top: numpy-only snippets need not load torch (~1 s)
+
     return tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in arrays)

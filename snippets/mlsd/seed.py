@@ -4,7 +4,6 @@ import os
 import random
 
 import numpy as np
-import torch
 
 
 def seed_everything(seed: int = 0) -> np.random.Generator:
@@ -17,5 +16,7 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
     os.environ["PYTHONHASHSEED"] = str(seed)  # affects subprocesses only; set for completeness
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - code that still uses NumPy's legacy global generator
+    import torch  # here, not at the top: snippets that only plot need not load torch (~1 s)
+
     torch.manual_seed(seed)
     return np.random.default_rng(seed)
