@@ -14,6 +14,8 @@ build: $(VENV)/.installed  ## strict build into site/
 
 test: $(VENV)/.installed lint  ## the whole suite: lint, unit, build and browser tests
 	sh scripts/ensure-system-packages.sh
+	test scripts/a11y/node_modules -nt scripts/a11y/package-lock.json \
+		|| npm ci --prefix scripts/a11y --silent  # axe-core for the accessibility tests
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed

@@ -32,3 +32,8 @@ def add_accessible_names(html: str, page: str) -> str:
 
 def on_post_page(output, page, config):
     return add_accessible_names(output, page.file.src_uri)
+
+
+def on_post_template(output, template_name, config):
+    """The 404 page is rendered from a template, not as a page, and needs the same fixes."""
+    return add_accessible_names(output, template_name) if template_name == "404.html" else output
