@@ -51,7 +51,10 @@ TARGETS = {"warm/bare": 1.3, "chapter KB": 500, "search index KB": 2048, "perfor
 BARE_CONFIG = """\
 INHERIT: {root}/mkdocs.yml
 docs_dir: {root}/docs
+theme:
+  custom_dir: {root}/overrides
 hooks: []
+watch: []
 plugins:
   - search
   - mkdocs-jupyter:

@@ -17,11 +17,13 @@ page under a hash of the notebook and of its own options. This hook adds what th
   index.
 """
 
+import functools
 import hashlib
 import logging
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import tinycss2
@@ -92,56 +94,91 @@ def split_selectors(prelude) -> list[str]:
     return [s for s in selectors if s]
 
 
-def selector_applies(selector: str, used: set[str]) -> bool:
-    """A selector can match only if every class it requires appears on the page; classes inside
-    :not(...) are not required."""
-    return set(CSS_CLASS.findall(NOT_PSEUDO.sub("", selector))) <= used
+def required_classes(selector: str) -> frozenset[str]:
+    """The classes an element must carry for `selector` to match; those inside :not(...) are
+    not required."""
+    return frozenset(CSS_CLASS.findall(NOT_PSEUDO.sub("", selector)))
 
 
-def _declarations(rule) -> list:
-    return [
-        d
-        for d in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True)
-        if d.type == "declaration"
-    ]
+@dataclass(frozen=True)
+class Declaration:
+    name: str
+    text: str  # "name:value" as it will be written
+    reads: frozenset[str]  # custom properties its value reads
 
 
-def _keep_rules(rules, used: set[str]) -> list[tuple[str, list | None, list]]:
-    """(prelude, declarations or None for a nested block, nested) for rules that can apply."""
-    kept = []
+@dataclass(frozen=True)
+class Rule:
+    """A style rule (selectors and declarations) or a @media/@supports block (prelude, rules)."""
+
+    selectors: tuple[tuple[str, frozenset[str]], ...] = ()
+    declarations: tuple[Declaration, ...] = ()
+    prelude: str = ""
+    rules: tuple["Rule", ...] = ()
+
+
+def _parse_rules(rules) -> tuple[Rule, ...]:
+    parsed = []
     for rule in rules:
         if rule.type == "qualified-rule":
-            selectors = [s for s in split_selectors(rule.prelude) if selector_applies(s, used)]
-            if selectors:
-                kept.append((",".join(selectors), _declarations(rule), []))
+            selectors = tuple((s, required_classes(s)) for s in split_selectors(rule.prelude))
+            declarations = tuple(
+                Declaration(
+                    d.name,
+                    f"{d.name}:{tinycss2.serialize(d.value).strip()}"
+                    + ("!important" if d.important else ""),
+                    frozenset(VAR_USE.findall(tinycss2.serialize(d.value))),
+                )
+                for d in tinycss2.parse_blocks_contents(rule.content, skip_whitespace=True)
+                if d.type == "declaration"
+            )
+            parsed.append(Rule(selectors, declarations))
         elif rule.type == "at-rule" and rule.lower_at_keyword in ("media", "supports"):
             inner = tinycss2.parse_rule_list(rule.content or [], True, True)
-            nested = _keep_rules(inner, used)
-            if nested:
-                prelude = f"@{rule.at_keyword} {tinycss2.serialize(rule.prelude).strip()}"
-                kept.append((prelude, None, nested))
+            prelude = f"@{rule.at_keyword} {tinycss2.serialize(rule.prelude).strip()}"
+            parsed.append(Rule(prelude=prelude, rules=_parse_rules(inner)))
         # @import (a request elsewhere), @font-face, @keyframes, @charset: dropped
+    return tuple(parsed)
+
+
+@functools.lru_cache(maxsize=4)
+def parse_stylesheet(css: str) -> tuple[Rule, ...]:
+    """Parsed once per build: every lab page inlines the same stylesheet."""
+    return _parse_rules(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+
+
+def _keep(rules: tuple[Rule, ...], used: set[str]) -> list[Rule]:
+    kept = []
+    for rule in rules:
+        if rule.prelude:
+            nested = _keep(rule.rules, used)
+            if nested:
+                kept.append(Rule(prelude=rule.prelude, rules=tuple(nested)))
+            continue
+        selectors = tuple((s, need) for s, need in rule.selectors if need <= used)
+        if selectors:
+            kept.append(Rule(selectors, rule.declarations))
     return kept
 
 
-def _walk(kept):
-    for _, declarations, nested in kept:
-        if declarations is not None:
-            yield from declarations
-        yield from _walk(nested)
+def _declarations(rules) -> list[Declaration]:
+    found = []
+    for rule in rules:
+        found += rule.declarations
+        found += _declarations(rule.rules)
+    return found
 
 
-def _used_variables(kept) -> set[str]:
+def _used_variables(kept: list[Rule]) -> set[str]:
     """Custom properties read by a kept declaration, followed through variables that read
     other variables."""
     definitions: dict[str, set[str]] = {}
     needed: set[str] = set()
-    for declaration in _walk(kept):
-        uses = set(VAR_USE.findall(tinycss2.serialize(declaration.value)))
+    for declaration in _declarations(kept):
         if declaration.name.startswith("--"):
-            definitions.setdefault(declaration.name, set()).update(uses)
+            definitions.setdefault(declaration.name, set()).update(declaration.reads)
         else:
-            needed |= uses
+            needed |= declaration.reads
     frontier = set(needed)
     while frontier:
         frontier = set().union(*(definitions.get(v, set()) for v in frontier)) - needed
@@ -149,28 +186,27 @@ def _used_variables(kept) -> set[str]:
     return needed
 
 
-def _serialize(kept, variables: set[str]) -> str:
+def _serialize(rules, variables: set[str]) -> str:
     out = []
-    for prelude, declarations, nested in kept:
-        if declarations is None:
-            body = _serialize(nested, variables)
+    for rule in rules:
+        if rule.prelude:
+            body, head = _serialize(rule.rules, variables), rule.prelude
         else:
             body = ";".join(
-                f"{d.name}:{tinycss2.serialize(d.value).strip()}"
-                + ("!important" if d.important else "")
-                for d in declarations
+                d.text
+                for d in rule.declarations
                 if not d.name.startswith("--") or d.name in variables
             )
+            head = ",".join(s for s, _ in rule.selectors)
         if body:
-            out.append(f"{prelude}{{{body}}}")
+            out.append(f"{head}{{{body}}}")
     return "".join(out)
 
 
 def purge_css(css: str, used_classes: set[str]) -> str:
     """The rules of `css` that can match a page using `used_classes`, keeping only the custom
     properties those rules read."""
-    rules = tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-    kept = _keep_rules(rules, used_classes)
+    kept = _keep(parse_stylesheet(css), used_classes)
     return _serialize(kept, _used_variables(kept))
 
 
