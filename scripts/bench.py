@@ -216,7 +216,27 @@ def lighthouse_binary() -> Path | None:
     return binary
 
 
-class Quiet(SimpleHTTPRequestHandler):
+class GzipHandler(SimpleHTTPRequestHandler):
+    """Serves the site as a static host such as GitHub Pages does: text compressed with gzip
+    when the browser accepts it (Lighthouse's network simulation counts the bytes sent)."""
+
+    COMPRESSIBLE = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".ipynb")
+
+    def do_GET(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        wants_gzip = "gzip" in self.headers.get("Accept-Encoding", "")
+        if not (wants_gzip and path.suffix in self.COMPRESSIBLE and path.is_file()):
+            return super().do_GET()
+        body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
     def log_message(self, *args):
         pass
 
@@ -225,7 +245,9 @@ def lighthouse_scores(site: Path) -> dict[str, tuple[int, int]]:
     binary = lighthouse_binary()
     if binary is None or not Path("/usr/bin/chromium").exists():
         return {}
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(GzipHandler, directory=str(site))
+    )
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}/"
     scores = {}
