@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -71,6 +72,35 @@ def assert_figures(figure_dir: Path, names) -> None:
         for theme in ("light", "dark"):
             assert (figure_dir / f"{name}.{theme}.svg").stat().st_size > 0
         assert meta[name]["alt"].strip() and meta[name]["caption"].strip()
+
+
+def run_scripts(chapter: str, names, tmp_path_factory, first=()) -> dict:
+    """Run each snippets/<chapter>/<name> as a reader would, two at a time (the machine has two
+    cores), the slow ones in `first` first, each with a figure folder of its own:
+    {name: (finished process, figure folder)}."""
+
+    def run(name):
+        figures = tmp_path_factory.mktemp(name.removesuffix(".py"))
+        done = subprocess.run(
+            [sys.executable, str(SNIPPETS / chapter / name)],
+            cwd=ROOT,
+            env={**os.environ, "MLSD_FIGURE_DIR": str(figures)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        return name, (done, figures)
+
+    order = sorted(names, key=lambda name: (name not in first, name))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(run, order))
+
+
+def assert_script_ran(done: subprocess.CompletedProcess, figures: Path, expected) -> None:
+    """The script exited cleanly, printed something and saved exactly the expected figures."""
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()
+    assert_figures(figures, expected)
 
 
 def load_hook(name: str):

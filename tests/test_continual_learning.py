@@ -2,17 +2,15 @@
 retrain, the A/B test and its sample size, assignment by user, interleaving and bandits. Small
 settings keep this file fast; the last tests run every snippet as a script."""
 
-import json
 import math
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SNIPPETS, load_snippet
+from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
 
 CHAPTER = "continual-learning"
 stateful = load_snippet(f"{CHAPTER}/stateless_vs_stateful.py")
@@ -285,36 +283,9 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 @pytest.fixture(scope="module")
 def script_runs(tmp_path_factory):
-    """Run all snippets, two at a time (the machine has two cores), each with its own figures."""
-
-    def run(name):
-        figures = tmp_path_factory.mktemp(name.removesuffix(".py"))
-        done = subprocess.run(
-            [sys.executable, str(SNIPPETS / CHAPTER / name)],
-            cwd=ROOT,
-            env={**os.environ, "MLSD_FIGURE_DIR": str(figures)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return name, (done, figures)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, sorted(SNIPPET_FIGURES)))
+    return run_scripts("continual-learning", SNIPPET_FIGURES, tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    done, figures = script_runs[name]
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
-    expected = SNIPPET_FIGURES[name]
-    if not expected:
-        assert not (figures / "figures.json").exists()
-        return
-    meta = json.loads((figures / "figures.json").read_text())
-    assert sorted(meta) == sorted(expected)
-    for figure in expected:
-        for theme in ("light", "dark"):
-            assert (figures / f"{figure}.{theme}.svg").stat().st_size > 0
-        assert meta[figure]["alt"].strip() and meta[figure]["caption"].strip()
+    assert_script_ran(*script_runs[name], SNIPPET_FIGURES[name])

@@ -2,17 +2,12 @@
 per-group evaluation with proxies, the Laplace mechanism, and pruning by group. Small settings
 keep this file fast; the last tests run every snippet as a script."""
 
-import os
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from conftest import ROOT, SNIPPETS, assert_figures, load_snippet
+from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
 
 answers = load_snippet("human-side/consistent_answers.py")
 stable = load_snippet("human-side/stable_recommendations.py")
@@ -284,28 +279,11 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 @pytest.fixture(scope="module")
 def script_runs(tmp_path_factory):
-    """Run all snippets, two at a time (the machine has two cores), each with its own figures."""
-
-    def run(name):
-        figures = tmp_path_factory.mktemp(name.removesuffix(".py"))
-        done = subprocess.run(
-            [sys.executable, str(SNIPPETS / "human-side" / name)],
-            cwd=ROOT,
-            env={**os.environ, "MLSD_FIGURE_DIR": str(figures)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return name, (done, figures)
-
-    first = sorted(SNIPPET_FIGURES, key=lambda n: n != "compression_fairness.py")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, first))
+    return run_scripts(
+        "human-side", SNIPPET_FIGURES, tmp_path_factory, first=("compression_fairness.py",)
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    done, figures = script_runs[name]
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
-    assert_figures(figures, SNIPPET_FIGURES[name])
+    assert_script_ran(*script_runs[name], SNIPPET_FIGURES[name])

@@ -5,20 +5,15 @@ Also: the page's questions are numbered, grouped and linked to their code, and e
 runs as a script."""
 
 import itertools
-import json
 import math
-import os
 import re
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import ROOT, SNIPPETS, load_snippet
+from conftest import ROOT, SNIPPETS, assert_script_ran, load_snippet, run_scripts
 
 CHAPTER = "interview-practice"
 softmax = load_snippet(f"{CHAPTER}/softmax_cross_entropy.py")
@@ -514,40 +509,14 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 @pytest.fixture(scope="module")
 def script_runs(tmp_path_factory):
-    """Run all snippets, two at a time (the machine has two cores), each with its own figures."""
-
-    def run(name):
-        figures = tmp_path_factory.mktemp(name.removesuffix(".py"))
-        done = subprocess.run(
-            [sys.executable, str(SNIPPETS / CHAPTER / name)],
-            cwd=ROOT,
-            env={**os.environ, "MLSD_FIGURE_DIR": str(figures)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return name, (done, figures)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, sorted(SNIPPET_FIGURES)))
+    return run_scripts(CHAPTER, SNIPPET_FIGURES, tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
     done, figures = script_runs[name]
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
+    assert_script_ran(done, figures, SNIPPET_FIGURES[name])
     assert "nan" not in done.stdout.replace("naive", "") or name == "softmax_cross_entropy.py"
-    expected = SNIPPET_FIGURES[name]
-    if not expected:
-        assert not (figures / "figures.json").exists()
-        return
-    meta = json.loads((figures / "figures.json").read_text())
-    assert sorted(meta) == sorted(expected)
-    for figure in expected:
-        for theme in ("light", "dark"):
-            assert (figures / f"{figure}.{theme}.svg").stat().st_size > 0
-        assert meta[figure]["alt"].strip() and meta[figure]["caption"].strip()
 
 
 @pytest.mark.build

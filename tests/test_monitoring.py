@@ -3,17 +3,12 @@ detector on sudden and gradual shifts, false alarms under multiple testing, the 
 shift, train-serving skew and the recommender feedback loop. Small settings keep this file fast;
 the last tests run every snippet as a script and check the built page."""
 
-import json
-import os
 import re
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SNIPPETS, load_snippet
+from conftest import ROOT, SNIPPETS, assert_script_ran, load_snippet, run_scripts
 
 ks = load_snippet("monitoring/ks_test.py")
 detector = load_snippet("monitoring/drift_detector.py")
@@ -308,41 +303,17 @@ def test_every_snippet_is_on_the_page():
 
 @pytest.fixture(scope="module")
 def script_runs(tmp_path_factory):
-    """Run all snippets, two at a time (the machine has two cores), each with its own figures."""
-
-    def run(name):
-        figures = tmp_path_factory.mktemp(name.removesuffix(".py"))
-        done = subprocess.run(
-            [sys.executable, str(SNIPPETS / "monitoring" / name)],
-            cwd=ROOT,
-            env={**os.environ, "MLSD_FIGURE_DIR": str(figures)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return name, (done, figures)
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, sorted(SNIPPET_FIGURES)))
+    return run_scripts("monitoring", SNIPPET_FIGURES, tmp_path_factory)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
     done, figures = script_runs[name]
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
+    assert_script_ran(done, figures, SNIPPET_FIGURES[name])
     assert "Warning" not in done.stderr, done.stderr
-    expected = SNIPPET_FIGURES[name]
-    if not expected:
-        assert not (figures / "figures.json").exists()
-        return
-    meta = json.loads((figures / "figures.json").read_text())
-    assert sorted(meta) == sorted(expected)
-    for figure in expected:
+    for figure in SNIPPET_FIGURES[name]:
         for theme in ("light", "dark"):
-            svg = figures / f"{figure}.{theme}.svg"
-            assert 0 < svg.stat().st_size < 120_000
-        assert meta[figure]["alt"].strip() and meta[figure]["caption"].strip()
+            assert (figures / f"{figure}.{theme}.svg").stat().st_size < 120_000
 
 
 @pytest.mark.build
