@@ -2,6 +2,7 @@
 Links, resources, alt text, reproducibility and offline checks live in tests/test_quality_*.py."""
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -47,7 +48,8 @@ def pages(site: Path) -> list[Path]:
 
 def test_strict_build_ran_every_snippet_it_uses(built_site):
     _, log = built_site
-    assert "WARNING" not in log
+    # MkDocs' own warnings; a lab's kernel may log "[IPKernelApp] WARNING | ..." on a cold build
+    assert not re.search(r"^WARNING\s+-", log, flags=re.MULTILINE), log
     assert "snippets:" in log and " used," in log
 
 
