@@ -12,14 +12,13 @@ page under a hash of the notebook and of its own options. This hook adds what th
 - each lab page gets its download and Open-in-Colab links (shown by overrides/main.html); the
   Colab link is derived from `repo_url` and `edit_uri`;
 - the page loses what would reach other hosts (nbconvert's MathJax and Mermaid loaders from a
-  CDN), the ~600 KB of JupyterLab CSS is cut to the rules the page uses, code cells take the
+  CDN), the ~575 KB of JupyterLab CSS is cut to the rules the page uses, code cells take the
   theme's own highlighting (so they follow light and dark), and outputs stay out of the search
   index.
 """
 
 import functools
 import hashlib
-import logging
 import os
 import re
 import sys
@@ -28,8 +27,6 @@ from pathlib import Path
 
 import tinycss2
 from mkdocs.exceptions import PluginError
-
-log = logging.getLogger("mkdocs.hooks.notebooks")
 
 PLUGIN = "mkdocs-jupyter"
 COLAB = "https://colab.research.google.com/github"
