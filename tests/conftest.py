@@ -103,6 +103,19 @@ def assert_script_ran(done: subprocess.CompletedProcess, figures: Path, expected
     assert_figures(figures, expected)
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """One torch thread for a whole test module (tiny models run faster and repeat exactly),
+    set before the module's own module-scoped fixtures train anything, restored afterwards.
+    A module opts in with `pytestmark = pytest.mark.usefixtures("one_thread")`."""
+    import torch  # here: most test modules never need torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def load_hook(name: str):
     """Import a MkDocs hook from scripts/hooks/ as a module."""
     spec = importlib.util.spec_from_file_location(f"hook_{name}", HOOKS / f"{name}.py")

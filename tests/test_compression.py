@@ -20,13 +20,7 @@ quant = load_snippet("compression/quantization.py")
 distill = load_snippet("compression/distillation.py")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One thread for the whole module, set before the module-scoped training fixtures run."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def toy_split(module, n_train=4000, n_test=2000, seed=0):

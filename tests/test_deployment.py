@@ -15,12 +15,7 @@ batcher = load_snippet("deployment/dynamic_batching.py")
 serving = load_snippet("deployment/batch_vs_online.py")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- latency_throughput.py --------------------------------------------------------------------

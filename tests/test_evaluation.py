@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
 
@@ -18,12 +17,7 @@ movements = load_snippet("evaluation/loss_vs_accuracy.py")
 behaviour = load_snippet("evaluation/behavioral_tests.py")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- business_metrics.py ----------------------------------------------------------------------

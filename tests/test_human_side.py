@@ -17,12 +17,7 @@ dp = load_snippet("human-side/differential_privacy.py")
 prune = load_snippet("human-side/compression_fairness.py")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- consistent_answers.py --------------------------------------------------------------------

@@ -26,12 +26,7 @@ mlp = load_snippet(f"{CHAPTER}/mlp_backprop.py")
 streaming = load_snippet(f"{CHAPTER}/streaming.py")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def t64(x):

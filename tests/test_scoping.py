@@ -20,13 +20,7 @@ multilabel = load_snippet("scoping/multilabel.py")
 decoupled = load_snippet("scoping/decoupled_objectives.py")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """The snippets' models are tiny; one thread is faster. Restore the setting afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- cost_threshold.py ----------------------------------------------------------------------

@@ -23,12 +23,7 @@ focal = load_snippet("training-data/focal_loss.py")
 imbalance = load_snippet("training-data/class_imbalance.py")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # --- sampling_methods.py ----------------------------------------------------------------------

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mlsd import seed_everything
+from mlsd.data import latent_clusters
 
 N_CLASSES, LATENT, DIM = 10, 8, 64
 N_TRAIN, N_TEST, N_STUDENT = 4000, 2000, 100
@@ -27,12 +28,7 @@ METHODS = {
 
 def make_data(n: int, rng: np.random.Generator, noise: float = 0.3):
     """10 classes, each two Gaussian clusters in an 8-D latent space, mixed into 64 features."""
-    fixed = np.random.default_rng(1234)  # the problem itself is the same for every seed
-    centers = 1.6 * fixed.normal(size=(N_CLASSES, 2, LATENT))
-    mixing = fixed.normal(size=(LATENT, DIM)) / np.sqrt(LATENT)
-    y = rng.integers(0, N_CLASSES, n)
-    z = centers[y, rng.integers(0, 2, n)] + rng.normal(size=(n, LATENT))
-    x = z @ mixing + noise * rng.normal(size=(n, DIM))
+    x, y = latent_clusters(n, rng, noise, N_CLASSES, LATENT, DIM)
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y)
 
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from mlsd import seed_everything
+from mlsd.data import latent_clusters
 from mlsd.plot import save
 
 N_CLASSES, LATENT, DIM, HIDDEN = 10, 8, 64, 256
@@ -23,12 +24,7 @@ RANKS = (1, 2, 4, 8, 16, 32, 64, 128, 256)
 def make_data(n: int, rng: np.random.Generator, noise: float = 0.3):
     """10 classes, each two Gaussian clusters in an 8-D latent space, mixed linearly into 64
     features plus a little noise: the signal lives in 8 of the 64 input directions."""
-    fixed = np.random.default_rng(1234)  # the problem itself is the same for every seed
-    centers = 1.6 * fixed.normal(size=(N_CLASSES, 2, LATENT))
-    mixing = fixed.normal(size=(LATENT, DIM)) / np.sqrt(LATENT)
-    y = rng.integers(0, N_CLASSES, n)
-    z = centers[y, rng.integers(0, 2, n)] + rng.normal(size=(n, LATENT))
-    x = z @ mixing + noise * rng.normal(size=(n, DIM))
+    x, y = latent_clusters(n, rng, noise, N_CLASSES, LATENT, DIM)
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y)
 
 

@@ -7,12 +7,10 @@ growing sparsity, with and without a short fine-tuning of the surviving weights.
 
 import copy
 import io
-import platform
 import statistics
 import time
 import warnings
 import zlib
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,6 +19,8 @@ from torch import nn
 from torch.nn.utils import prune
 
 from mlsd import seed_everything
+from mlsd.data import latent_clusters
+from mlsd.machine import cpu_description
 from mlsd.plot import save
 
 N_CLASSES, LATENT, DIM, HIDDEN = 10, 8, 64, 256
@@ -33,12 +33,7 @@ REPEATS, WARMUP = 20, 3
 
 def make_data(n: int, rng: np.random.Generator, noise: float = 0.3):
     """10 classes, each two Gaussian clusters in an 8-D latent space, mixed into 64 features."""
-    fixed = np.random.default_rng(1234)  # the problem itself is the same for every seed
-    centers = 1.6 * fixed.normal(size=(N_CLASSES, 2, LATENT))
-    mixing = fixed.normal(size=(LATENT, DIM)) / np.sqrt(LATENT)
-    y = rng.integers(0, N_CLASSES, n)
-    z = centers[y, rng.integers(0, 2, n)] + rng.normal(size=(n, LATENT))
-    x = z @ mixing + noise * rng.normal(size=(n, DIM))
+    x, y = latent_clusters(n, rng, noise, N_CLASSES, LATENT, DIM)
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y)
 
 
@@ -164,15 +159,6 @@ def storage_and_speed(size: int = 1024, batch: int = 64, sparsities=(0.5, 0.9)) 
             csr = pruned.to_sparse_csr()
             rows.append(row(f"CSR, {sparsity:.0%} zeros", csr, lambda w: (w @ x.T).T))
     return rows
-
-
-def cpu_description() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def plot(rows, dense_accuracy: float):

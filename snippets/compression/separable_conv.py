@@ -5,15 +5,14 @@ from the size of each layer's actual output), for a few layer shapes. Then a che
 separable block is a standard convolution with a constrained kernel, and a timing.
 """
 
-import platform
 import statistics
 import time
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from mlsd import seed_everything
+from mlsd.machine import cpu_description
 
 # (kernel K, input channels, output channels, input height = width, stride)
 SETTINGS = [(3, 32, 64, 112, 1), (3, 128, 128, 56, 2), (3, 512, 512, 14, 1), (5, 64, 128, 28, 1)]
@@ -87,15 +86,6 @@ def median_ms(module: nn.Module, x: torch.Tensor) -> float:
             if i >= WARMUP:
                 times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
-
-
-def cpu_description() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def main():

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from mlsd import seed_everything
+from mlsd.machine import cpu_description
 from mlsd.plot import save
 
 N = 4000  # a 4000 x 4000 float64 array is 128 MB: far larger than the CPU caches
@@ -96,15 +97,6 @@ def cache_sizes() -> str:
         if kind != "Instruction":
             sizes.append(f"L{level}{'d' if kind == 'Data' else ''} {size}")
     return ", ".join(sizes) or "unknown"
-
-
-def cpu_description() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def print_layouts():

@@ -10,9 +10,7 @@ to measure the same thing there.
 """
 
 import argparse
-import platform
 import time
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -21,6 +19,7 @@ from matplotlib.ticker import LogLocator
 from torch import nn
 
 from mlsd import seed_everything
+from mlsd.machine import cpu_description
 from mlsd.plot import save
 
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
@@ -44,13 +43,7 @@ def machine_facts(device: str) -> str:
     if device.startswith("cuda"):
         hardware = torch.cuda.get_device_name(torch.device(device))
     else:
-        hardware = platform.processor() or platform.machine()
-        cpuinfo = Path("/proc/cpuinfo")
-        if cpuinfo.exists():
-            for line in cpuinfo.read_text().splitlines():
-                if line.startswith("model name"):
-                    hardware = line.split(":", 1)[1].strip()
-                    break
+        hardware = cpu_description()
     threads = torch.get_num_threads()
     return f"{hardware} | torch {torch.__version__} | {threads} thread(s) | {device}"
 

@@ -36,6 +36,29 @@ def imbalanced_blobs(
     return features.astype(np.float32), labels
 
 
+def latent_clusters(
+    n: int,
+    rng: np.random.Generator,
+    noise: float = 0.3,
+    n_classes: int = 10,
+    latent: int = 8,
+    dim: int = 64,
+):
+    """Classes of two Gaussian clusters each in a `latent`-D space, mixed linearly into `dim`
+    features plus a little noise: the signal lives in a few of the input directions, which is
+    what makes a trained layer compressible.
+
+    The cluster centres and the mixing are fixed (the problem is the same for every `rng`);
+    `rng` draws the examples. Returns float64 features of shape (n, dim) and int64 labels.
+    """
+    fixed = np.random.default_rng(1234)
+    centers = 1.6 * fixed.normal(size=(n_classes, 2, latent))
+    mixing = fixed.normal(size=(latent, dim)) / np.sqrt(latent)
+    labels = rng.integers(0, n_classes, n)
+    z = centers[labels, rng.integers(0, 2, n)] + rng.normal(size=(n, latent))
+    return z @ mixing + noise * rng.normal(size=(n, dim)), labels
+
+
 def train_val_split(features, labels, val_fraction: float = 0.2, rng=None):
     """Shuffle and split arrays into (x_train, y_train, x_val, y_val)."""
     rng = rng if rng is not None else np.random.default_rng(0)

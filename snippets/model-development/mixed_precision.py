@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from mlsd import seed_everything
+from mlsd.machine import cpu_description
 from mlsd.plot import save
 
 WIDTH, DEPTH, BATCH = 1024, 4, 256
@@ -96,15 +97,6 @@ def time_step(model, x, dtype, repeats: int = REPEATS, warmup: int = WARMUP) -> 
 def round_trip(value: float, dtype: torch.dtype) -> float:
     """What `value` becomes when stored in `dtype`."""
     return torch.tensor(value, dtype=torch.float32).to(dtype).float().item()
-
-
-def cpu_description() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def cpu_bf16_flags() -> dict | None:
