@@ -1,18 +1,24 @@
-# Every target sets up .venv first when it is missing or requirements.txt changed.
+# Every target sets up two virtual environments first, when missing or requirements.txt changed:
+# .venv/ for the build and the tests, and .venv-reader/, the readers' environment in which the
+# build runs every snippet and lab: numpy, torch, matplotlib (and ipykernel for the labs) at the
+# versions pinned in requirements.txt, and nothing of this project.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+READER := .venv-reader
+READER_PACKAGES := numpy torch matplotlib ipykernel
+SETUP := $(VENV)/.installed $(READER)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
 .PHONY: serve build test lint bench clean
 
-serve: $(VENV)/.installed  ## live-reloading site on http://127.0.0.1:8000
+serve: $(SETUP)  ## live-reloading site on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
-build: $(VENV)/.installed  ## strict build into site/
+build: $(SETUP)  ## strict build into site/
 	$(BIN)/mkdocs build --strict
 
-test: $(VENV)/.installed lint  ## the whole suite: lint, unit, build and browser tests
+test: $(SETUP) lint  ## the whole suite: lint, unit, build and browser tests
 	sh scripts/ensure-system-packages.sh
 	test scripts/a11y/node_modules -nt scripts/a11y/package-lock.json \
 		|| npm ci --prefix scripts/a11y --silent  # axe-core for the accessibility tests
@@ -22,14 +28,18 @@ lint: $(VENV)/.installed
 	$(BIN)/ruff check snippets scripts tests
 	$(BIN)/ruff format --check snippets scripts tests
 
-bench: $(VENV)/.installed  ## cold versus warm build times
+bench: $(SETUP)  ## cold versus warm build times
 	$(BIN)/python scripts/bench.py
 
 clean:
 	rm -rf site .cache
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	touch $@
+
+$(READER)/.installed: requirements.txt
+	test -x $(READER)/bin/python || $(PYTHON) -m venv $(READER)
+	$(READER)/bin/python -m pip install --quiet -c requirements.txt $(READER_PACKAGES)
 	touch $@

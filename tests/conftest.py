@@ -3,14 +3,12 @@ serve it to one headless Chromium."""
 
 import functools
 import importlib.util
-import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = ROOT / "snippets"
 HOOKS = ROOT / "scripts" / "hooks"
 MKDOCS = [sys.executable, "-m", "mkdocs"]
+# The readers' environment the build runs snippets in; tiny test projects use the project's.
+os.environ.setdefault("MLSD_READER_PYTHON", str(ROOT / ".venv-reader" / "bin" / "python"))
 # Debian's Chromium, never a browser downloaded by Playwright; `make test` installs it.
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -45,62 +45,49 @@ def load_snippet(relative_path: str):
     return module
 
 
-def run_snippet_file(relative_path: str, figure_dir: Path, timeout: float = 300) -> str:
-    """Run snippets/<relative_path> as a reader would, figures into `figure_dir`; return stdout."""
-    done = subprocess.run(
-        [sys.executable, str(SNIPPETS / relative_path)],
-        env={**os.environ, "MLSD_FIGURE_DIR": str(figure_dir)},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    assert done.returncode == 0, f"{relative_path} failed:\n{done.stderr}"
-    assert done.stdout.strip(), f"{relative_path} printed nothing"
-    return done.stdout
+def snippet_run(relative_path: str):
+    """The build's record of snippets/<relative_path>: what it printed and the figures it saved,
+    run as a reader would (a copy in an empty folder, `python -I`, the readers' interpreter).
+
+    Read from the same cache the site build fills, so a snippet runs once whether the build or
+    a test asks first; a test never runs a snippet a second time."""
+    hook = snippet_hook()
+    snippet = SNIPPETS / relative_path
+    requirements = (ROOT / "requirements.txt").read_bytes()
+    key = hook.cache_key(snippet.read_bytes(), requirements)
+    cache = Path(os.environ.get("MLSD_CACHE_DIR", ROOT / ".cache" / "snippets"))
+    if (cache / key / "result.json").exists():
+        return hook.load_result(cache / key)
+    python = hook.reader_python(ROOT)
+    environment = hook.reader_environment(python)
+    return hook.run_snippet(snippet, cache, key, "a test", python, environment)
 
 
-def assert_figures(figure_dir: Path, names) -> None:
-    """Exactly these figures were saved, each as a light and a dark SVG with alt text and a
+@functools.cache
+def snippet_hook():
+    return load_hook("snippets")
+
+
+def snippet_runs(chapter: str, names) -> dict:
+    """{name: the build's record} for each snippets/<chapter>/<name>."""
+    return {name: snippet_run(f"{chapter}/{name}") for name in names}
+
+
+def assert_figures(result, names) -> None:
+    """The run saved exactly these figures, each as a light and a dark SVG with alt text and a
     caption; no names means no figure at all."""
-    meta_file = figure_dir / "figures.json"
-    if not names:
-        assert not meta_file.exists()
-        return
-    meta = json.loads(meta_file.read_text())
-    assert set(meta) == set(names)
-    for name in names:
+    assert set(result.figures) == set(names or [])
+    for name in names or []:
         for theme in ("light", "dark"):
-            assert (figure_dir / f"{name}.{theme}.svg").stat().st_size > 0
-        assert meta[name]["alt"].strip() and meta[name]["caption"].strip()
+            assert (result.folder / "figures" / f"{name}.{theme}.svg").stat().st_size > 0
+        meta = result.figures[name]
+        assert meta["alt"].strip() and meta["caption"].strip()
 
 
-def run_scripts(chapter: str, names, tmp_path_factory, first=()) -> dict:
-    """Run each snippets/<chapter>/<name> as a reader would, two at a time (the machine has two
-    cores), the slow ones in `first` first, each with a figure folder of its own:
-    {name: (finished process, figure folder)}."""
-
-    def run(name):
-        figures = tmp_path_factory.mktemp(name.removesuffix(".py"))
-        done = subprocess.run(
-            [sys.executable, str(SNIPPETS / chapter / name)],
-            cwd=ROOT,
-            env={**os.environ, "MLSD_FIGURE_DIR": str(figures)},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        return name, (done, figures)
-
-    order = sorted(names, key=lambda name: (name not in first, name))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(pool.map(run, order))
-
-
-def assert_script_ran(done: subprocess.CompletedProcess, figures: Path, expected) -> None:
-    """The script exited cleanly, printed something and saved exactly the expected figures."""
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip()
-    assert_figures(figures, expected)
+def assert_snippet_ran(result, expected) -> None:
+    """The snippet printed something and saved exactly the expected figures."""
+    assert result.stdout.strip()
+    assert_figures(result, expected)
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,14 @@
 """The snippet hook: shortcode parsing, cache keys, rendering, and whole builds that must fail."""
 
+import html
 import re
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from conftest import HOOKS, load_hook, mkdocs_build
+from conftest import HOOKS, ROOT, load_hook, mkdocs_build
 
 hook = load_hook("snippets")
 
@@ -55,23 +57,29 @@ def test_malformed_snippet_shortcode_is_refused(args):
 # --- cache keys ------------------------------------------------------------------------------
 
 
-def test_cache_key_is_stable_and_changes_with_every_input():
-    base = hook.cache_key(b"print(1)", {"mlsd/a.py": b"x = 1"}, b"numpy==2")
-    assert base == hook.cache_key(b"print(1)", {"mlsd/a.py": b"x = 1"}, b"numpy==2")
-    variants = [
-        hook.cache_key(b"print(2)", {"mlsd/a.py": b"x = 1"}, b"numpy==2"),
-        hook.cache_key(b"print(1)", {"mlsd/a.py": b"x = 2"}, b"numpy==2"),
-        hook.cache_key(b"print(1)", {"mlsd/b.py": b"x = 1"}, b"numpy==2"),
-        hook.cache_key(b"print(1)", {"mlsd/a.py": b"x = 1"}, b"numpy==3"),
-    ]
-    assert len({base, *variants}) == 5
+def test_cache_key_is_stable_and_changes_with_every_input(monkeypatch):
+    base = hook.cache_key(b"print(1)", b"numpy==2")
+    assert base == hook.cache_key(b"print(1)", b"numpy==2")
+    variants = [hook.cache_key(b"print(2)", b"numpy==2"), hook.cache_key(b"print(1)", b"numpy==3")]
+    monkeypatch.setattr(hook, "FIGURE_STYLE", hook.FIGURE_STYLE + "font.size: 12\n")
+    variants.append(hook.cache_key(b"print(1)", b"numpy==2"))  # the figure style is an input
+    assert len({base, *variants}) == 4
 
 
 # --- rendering -------------------------------------------------------------------------------
 
 
+ENVIRONMENT = {
+    "python": "3.11.7",
+    "numpy": "2.4.6",
+    "torch": "2.13.0",
+    "matplotlib": "3.11.2",
+    "processor": "Some CPU @ 2.0GHz",
+}
+
+
 def result(stdout="done\n", figures=None):
-    return hook.Result(stdout=stdout, seconds=1.25, figures=figures or {})
+    return hook.Result(stdout=stdout, seconds=1.25, figures=figures or {}, environment=ENVIRONMENT)
 
 
 def test_render_makes_code_and_output_tabs_with_section_include():
@@ -82,6 +90,16 @@ def test_render_makes_code_and_output_tabs_with_section_include():
     assert "in 1.2 s" in text or "in 1.3 s" in text
     assert "(../snippets/ch/a.py){ download }" in text  # relative to the nested page
     assert 'title="snippets/ch/a.py (excerpt)"' in text
+    assert "the whole runnable file; the Code tab shows an excerpt" in text
+
+
+def test_run_line_names_python_the_packages_and_the_processor():
+    text = hook.render(hook.Shortcode("ch/a.py", None, 1), result(), "ch/page.md")
+    assert (
+        "with Python 3.11.7, numpy 2.4.6, torch 2.13.0 and matplotlib 3.11.2 "
+        "on Some CPU @ 2.0GHz." in text
+    )
+    assert "excerpt" not in text
 
 
 def test_render_fences_output_longer_than_any_backtick_run_in_it():
@@ -207,23 +225,120 @@ def test_missing_section_stops_the_build(project):
     assert "core" in done.stderr and "a.py" in done.stderr
 
 
-def test_figures_are_published_with_both_themes(project):
-    source = textwrap.dedent(
-        """\
-        import json, os, pathlib
-        out = pathlib.Path(os.environ["MLSD_FIGURE_DIR"]); out.mkdir()
-        for theme in ("light", "dark"):
-            (out / f"f.{theme}.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
-        (out / "figures.json").write_text(json.dumps({"f": {"alt": "A", "caption": "C"}}))
-        """
+FIGURE = textwrap.dedent(
+    """\
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1], [1, 0], label="loss")
+    ax.set_title("falls")
+    fig.savefig("curve.svg", metadata=METADATA)
+    """
+)
+
+
+def test_figures_are_published_in_both_themes_with_alt_and_caption_from_savefig(project):
+    metadata = '{"Description": "A line falling", "Title": "It falls."}'
+    write(
+        project,
+        "# T\n<!-- snippet: ch/fig.py -->\n",
+        {"fig.py": FIGURE.replace("METADATA", metadata)},
     )
-    write(project, "# T\n<!-- snippet: ch/fig.py -->\n", {"fig.py": source})
     done = build(project)
     assert done.returncode == 0, done.stderr
-    assert (project / "site" / "figures" / "ch" / "fig" / "f.dark.svg").exists()
+    light = (project / "site" / "figures" / "ch" / "fig" / "curve.light.svg").read_text()
+    dark = (project / "site" / "figures" / "ch" / "fig" / "curve.dark.svg").read_text()
+    assert f"#{hook.INK}" in light and f"#{hook.DARK_INK}" not in light  # the figure style
+    assert f"#{hook.DARK_INK}" in dark and f"#{hook.INK}" not in dark
+    assert "#0072b2" in light.lower() and "#0072b2" in dark.lower()  # data colours kept
+    assert "<dc:date>" not in light  # no wall-clock date: the same figure gives the same bytes
     assert (project / "site" / "snippets" / "ch" / "fig.py").exists()
-    html = (project / "site" / "index.html").read_text()
-    assert 'alt="A"' in html and "<figcaption>C</figcaption>" in html
+    page = (project / "site" / "index.html").read_text()
+    assert 'alt="A line falling"' in page and "<figcaption>It falls.</figcaption>" in page
+
+
+def test_figure_without_alt_text_stops_the_build_and_says_how_to_add_it(project):
+    write(
+        project, "# T\n<!-- snippet: ch/fig.py -->\n", {"fig.py": FIGURE.replace("METADATA", "{}")}
+    )
+    done = build(project)
+    assert done.returncode != 0
+    assert "snippets/ch/fig.py (used by index.md): figure curve.svg has no alt text" in done.stderr
+    assert '"Description"' in done.stderr
+
+
+def test_a_figure_saved_as_png_stops_the_build(project):
+    source = FIGURE.replace('"curve.svg", metadata=METADATA', '"curve.png"')
+    write(project, "# T\n<!-- snippet: ch/fig.py -->\n", {"fig.py": source})
+    done = build(project)
+    assert done.returncode != 0
+    assert "saved curve.png: the site shows SVG figures only" in done.stderr
+
+
+def test_dark_copy_swaps_ink_and_grid_only():
+    svg = b'<path style="stroke: #1f1f1f"/><path style="stroke: #D0D0D0"/><path fill="#1f1f1faa"/>'
+    dark = hook.dark_copy(svg).decode()
+    assert f"#{hook.DARK_INK}" in dark and f"#{hook.DARK_GRID}" in dark
+    assert "#1f1f1faa" in dark  # not a colour of the style: left alone
+
+
+# --- snippets run where a reader's do ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "source, complaint",
+    [
+        ("import mkdocs\n", "No module named 'mkdocs'"),  # installed for the build, not readers
+        ("import conftest\n", "No module named 'conftest'"),  # nothing of the repository
+        ("from helper import f\n", "No module named 'helper'"),  # nor a file beside the snippet
+        ("open('../../requirements.txt')\n", "No such file or directory"),  # nor its files
+    ],
+)
+def test_a_snippet_that_needs_anything_of_ours_fails_the_build(project, source, complaint):
+    (project / "snippets" / "ch" / "helper.py").write_text("def f():\n    return 1\n")
+    write(project, "# T\n<!-- snippet: ch/a.py -->\n", {"a.py": source + "print('ran')\n"})
+    done = build(project, PYTHONPATH=f"{ROOT / 'tests'}:{project / 'snippets' / 'ch'}")
+    assert done.returncode != 0
+    assert "snippets/ch/a.py (used by index.md) failed with exit code 1" in done.stderr
+    assert complaint in done.stderr
+
+
+def test_snippets_run_by_the_readers_interpreter_in_an_empty_folder(project):
+    source = textwrap.dedent(
+        """\
+        import os, sys
+        import numpy, torch, matplotlib
+        print(sys.flags.isolated, sys.prefix.endswith(".venv-reader"), sorted(os.listdir(".")))
+        """
+    )
+    write(project, "# T\n<!-- snippet: ch/a.py -->\n", {"a.py": source})
+    done = build(project)
+    assert done.returncode == 0, done.stderr
+    page = html.unescape((project / "site" / "index.html").read_text())
+    assert "1 True ['a.py']" in page  # isolated, the readers' venv, nothing else in the folder
+
+
+def test_an_interpreter_that_sees_the_build_packages_is_refused(project):
+    write(project, "# T\n<!-- snippet: ch/a.py -->\n", {"a.py": "print(1)\n"})
+    done = build(project, MLSD_READER_PYTHON=sys.executable)  # the build's own .venv
+    assert done.returncode != 0
+    assert "can import MkDocs: snippets must run where a reader's do" in done.stderr
+
+
+def test_a_missing_readers_interpreter_says_how_to_create_it(project):
+    write(project, "# T\n<!-- snippet: ch/a.py -->\n", {"a.py": "print(1)\n"})
+    done = build(project, MLSD_READER_PYTHON=str(project / "nowhere" / "python"))
+    assert done.returncode != 0
+    assert "the readers' interpreter" in done.stderr and "make build" in done.stderr
+
+
+def test_environment_shortcode_names_the_versions_snippets_run_with(project):
+    write(project, "# T\nRun with\n<!-- environment: -->\nonly.\n", {})
+    done = build(project)
+    assert done.returncode == 0, done.stderr
+    page = (project / "site" / "index.html").read_text()
+    versions = r"Python 3\.\d+\.\d+, numpy [\w.+]+, torch [\w.+]+ and matplotlib [\w.+]+"
+    assert re.search(rf"Run with\n{versions}\nonly\.", page)
 
 
 def test_indented_shortcode_is_refused_instead_of_silently_ignored():

@@ -12,11 +12,11 @@ project whose snippet changes its seed shows a different output after the next b
 """
 
 import gzip
+import hashlib
 import os
 import re
 import shutil
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import HOOKS, ROOT, SNIPPETS, load_hook, mkdocs_build
+from conftest import HOOKS, ROOT, load_hook, mkdocs_build
 
 pytestmark = pytest.mark.build
 
@@ -109,7 +109,7 @@ def resolve(site: Path, page: Path, url: str) -> str:
     return (page.parent / path).resolve().relative_to(site.resolve()).as_posix()
 
 
-def check_page(site: Path, page: Path, helpers, requirements) -> tuple[list[str], set[str], int]:
+def check_page(site: Path, page: Path, requirements) -> tuple[list[str], set[str], int]:
     """Compare every snippet run shown on `page` with its cache entry. Returns the problems, the
     figure files (relative to the site) that were matched, and the number of runs."""
     soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
@@ -123,11 +123,15 @@ def check_page(site: Path, page: Path, helpers, requirements) -> tuple[list[str]
         source = (ROOT / snippet).read_bytes()
         if (site / snippet).read_bytes() != source:
             problems.append(f"{where}: the download is not the file in the repository")
-        key = hook.cache_key(source, helpers, requirements)
+        key = hook.cache_key(source, requirements)
         if not (cache_root() / key / "result.json").is_file():
             problems.append(f"{where}: no cache entry {key} for this exact source")
             continue
         result = hook.load_result(cache_root() / key)
+        if result.source_sha256 != hashlib.sha256((site / snippet).read_bytes()).hexdigest():
+            problems.append(f"{where}: the download is not the file that ran")
+        if hook.describe_environment(result.environment) not in run.get_text():
+            problems.append(f"{where}: the run line does not name the run's environment")
 
         tabs = run.find_previous_sibling()
         labels = [label.get_text(strip=True) for label in tabs.select(".tabbed-labels > label")]
@@ -137,7 +141,7 @@ def check_page(site: Path, page: Path, helpers, requirements) -> tuple[list[str]
         shown = tabs.select(".tabbed-content > .tabbed-block")[1].find("code").get_text()
         if shown.rstrip("\n") != expected_output(result.stdout):
             problems.append(f"{where}: the Output tab differs from the cached stdout")
-        if f"during this build, in {result.seconds:.1f} s." not in run.get_text():
+        if f"during this build, in {result.seconds:.1f} s, with " not in run.get_text():
             problems.append(f"{where}: the time shown is not the cached {result.seconds:.1f} s")
 
         shown_figures = []
@@ -179,11 +183,10 @@ def check_page(site: Path, page: Path, helpers, requirements) -> tuple[list[str]
 
 def test_every_output_and_figure_is_the_cached_result_of_its_snippet(built_site):
     site, _ = built_site
-    helpers = hook.helper_files(SNIPPETS)
     requirements = (ROOT / "requirements.txt").read_bytes()
     problems, figures_seen, runs = [], set(), 0
     for page in sorted(site.rglob("*.html")):
-        found, seen, count = check_page(site, page, helpers, requirements)
+        found, seen, count = check_page(site, page, requirements)
         problems += found
         figures_seen |= seen
         runs += count
@@ -197,11 +200,10 @@ def test_every_output_and_figure_is_the_cached_result_of_its_snippet(built_site)
 
 @pytest.fixture
 def seeded_project(tmp_path):
-    """A tiny MkDocs project with the real snippet hook, the real mlsd helpers and one seeded
-    snippet, built with its own snippet cache."""
+    """A tiny MkDocs project with the real snippet hook and one seeded snippet, built with its
+    own snippet cache."""
     (tmp_path / "docs").mkdir()
     (tmp_path / "snippets" / "ch").mkdir(parents=True)
-    shutil.copytree(SNIPPETS / "mlsd", tmp_path / "snippets" / "mlsd")
     shutil.copy(ROOT / "requirements.txt", tmp_path / "requirements.txt")
     (tmp_path / "mkdocs.yml").write_text(
         textwrap.dedent(
@@ -229,13 +231,13 @@ def build_and_read_output(project: Path, seed: int) -> tuple[str, str]:
     (project / "snippets" / "ch" / "draw.py").write_text(
         textwrap.dedent(
             f"""\
-            from mlsd import seed_everything
+            import numpy as np
 
             SEED = {seed}
 
 
             def main():
-                rng = seed_everything(SEED)
+                rng = np.random.default_rng(SEED)
                 print("draws:", " ".join(f"{{x:.4f}}" for x in rng.normal(size=4)))
 
 
@@ -257,10 +259,12 @@ def test_changing_the_seed_changes_the_output_after_the_next_build(seeded_projec
     reseeded, log = build_and_read_output(seeded_project, seed=2)
     assert "1 used, 1 executed" in log
     assert reseeded.startswith("draws: ") and reseeded != first
-    direct = subprocess.run(  # what a reader gets running the file: the same draws
-        [sys.executable, "snippets/ch/draw.py"],
-        cwd=seeded_project,
-        env={**os.environ, "PYTHONPATH": "snippets"},
+    reader = seeded_project / "reader"  # a reader's empty folder and the readers' interpreter
+    reader.mkdir()
+    shutil.copy(seeded_project / "snippets" / "ch" / "draw.py", reader)
+    direct = subprocess.run(
+        [os.environ["MLSD_READER_PYTHON"], "-I", "draw.py"],
+        cwd=reader,
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,4 +1,4 @@
-"""Run the code examples in snippets/ and show their code, output and figures on the pages.
+"""Run the code examples in snippets/ as a reader would, and show their code, output and figures.
 
 A page names a snippet with one whole-line shortcode, written as an HTML comment so that it stays
 invisible on GitHub:
@@ -7,25 +7,33 @@ invisible on GitHub:
     <!-- snippet: model-development/learning_curves.py:core -->
 
 The optional `:name` shows only the section between `# --8<-- [start:name]` and
-`# --8<-- [end:name]` (pymdownx.snippets does the including); the whole file still runs.
+`# --8<-- [end:name]` (pymdownx.snippets does the including); the whole file still runs, and the
+download is the whole file.
 
-How it works:
-- `on_files` reads every page, finds the snippets it uses and runs each one in its own
-  subprocess with a timeout, unless the cache already holds a result for exactly this source.
-  The cache key hashes everything that can change a result: the snippet, the mlsd helper
-  package, requirements.txt, the Python version and this runner's version. Results live in
-  .cache/snippets/<key>/ or under $MLSD_CACHE_DIR: outside docs/, so `mkdocs serve` does not
-  rebuild in a loop. A result is moved into place only after a successful run, so a failure
-  never clobbers a good entry.
-  The figures and the snippet file itself are added to the site as generated files.
-- `on_page_markdown` replaces each shortcode with Code and Output tabs, the figures (light and
-  dark) with alt text and caption, and a link to download the runnable file.
+How a snippet runs: exactly as a reader runs the file they download. A copy of it goes into an
+empty folder and runs there with `python -I`, by the readers' interpreter (.venv-reader/, or
+$MLSD_READER_PYTHON): a virtual environment holding numpy, torch and matplotlib at the pinned
+versions and nothing of this project, so a snippet that imports anything else fails the build.
+The build adds only two things from outside, neither of which the snippet can see in its code:
+- MATPLOTLIBRC points at the handbook's figure style (palette, fonts as text, stable ids);
+- afterwards, every `NAME.svg` the snippet saved, less its date (so the same figure gives the
+  same bytes), becomes the light figure and a recoloured copy the dark one, and the SVG's own
+  metadata gives the alt text (`Description`) and caption (`Title`):
+  `fig.savefig("NAME.svg", metadata={"Description": alt, "Title": caption})`.
+
+How results are kept: `on_files` runs each snippet the pages use, unless the cache already holds
+a result for exactly this source. The key hashes everything that can change a result: the
+snippet, the figure style, requirements.txt, the Python version and this runner's version.
+Results live in .cache/snippets/<key>/ or under $MLSD_CACHE_DIR: outside docs/, so `mkdocs serve`
+does not rebuild in a loop. A result is moved into place only after a successful run, so a
+failure never clobbers a good entry. Each result records what produced it (Python, numpy, torch,
+matplotlib, the processor), which the run line under the output states.
 
 Snippets run one after another, not in parallel: several examples measure time, and a
 neighbour competing for the two cores would make those measurements wrong.
 
-Anything wrong (an unknown shortcode, a missing file, a snippet that raises or times out) stops
-the build with the page, the snippet and the traceback.
+Anything wrong (an unknown shortcode, a missing file, a snippet that raises or times out, a
+figure without alt text) stops the build with the page, the snippet and the reason.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ import html
 import json
 import logging
 import os
+import platform
 import posixpath
 import re
 import shutil
@@ -42,17 +51,56 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-RUNNER_VERSION = "1"  # bump to invalidate every cached result after changing how snippets run
+RUNNER_VERSION = "2"  # bump to invalidate every cached result after changing how snippets run
 TIMEOUT_SECONDS = float(os.environ.get("MLSD_SNIPPET_TIMEOUT", "300"))
 SHORTCODE = re.compile(r"^<!--\s*(?P<name>[a-z][a-z-]*)\s*:\s*(?P<args>.*?)\s*-->\s*$")
 SNIPPET_ARGS = re.compile(r"^(?P<path>[\w./-]+\.py)(?::(?P<section>[a-z][-_0-9a-z]*))?$")
-KNOWN_SHORTCODES = {"snippet", "canvas"}  # "canvas" is expanded by scripts/hooks/canvas.py
+# "canvas" is expanded by scripts/hooks/canvas.py, "clone" by scripts/hooks/clone.py;
+# "environment" (no arguments) becomes the versions snippets run with, as a phrase.
+KNOWN_SHORTCODES = {"snippet", "canvas", "clone", "environment"}
+READER_PACKAGES = ("numpy", "torch", "matplotlib")  # all a snippet may import beyond the stdlib
+
+# The figure style, given to matplotlib through MATPLOTLIBRC. Text, axes and grid use INK and
+# GRID, which the dark copy of a figure swaps for DARK_INK and DARK_GRID; data colours (the
+# Okabe-Ito palette) read on both a white and a near-black page and stay as they are.
+INK, GRID = "1f1f1f", "d0d0d0"
+DARK_INK, DARK_GRID = "e3e3e3", "4a4a4a"
+PALETTE = ["0072B2", "E69F00", "009E73", "CC79A7", "56B4E9", "D55E00", "F0E442"]
+FIGURE_STYLE = f"""\
+axes.prop_cycle: cycler('color', [{", ".join(repr(c) for c in PALETTE)}])
+axes.spines.top: False
+axes.spines.right: False
+axes.grid: True
+axes.edgecolor: {INK}
+axes.labelcolor: {INK}
+text.color: {INK}
+xtick.color: {INK}
+ytick.color: {INK}
+grid.color: {GRID}
+grid.linewidth: 0.6
+figure.figsize: 7.0, 4.0
+font.family: sans-serif
+font.size: 11
+legend.frameon: False
+lines.linewidth: 2.0
+savefig.bbox: tight
+savefig.transparent: True
+svg.fonttype: none
+svg.hashsalt: mlsd
+"""
+SVG_NS = {
+    "svg": "http://www.w3.org/2000/svg",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "cc": "http://creativecommons.org/ns#",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
 
 log = logging.getLogger("mkdocs.hooks.snippets")
 
@@ -76,6 +124,9 @@ class Result:
     seconds: float
     figures: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> alt, caption
     folder: Path | None = None
+    environment: dict[str, str] = field(default_factory=dict)  # python, numpy, ..., processor
+    source_sha256: str = ""  # the exact file that ran
+    stderr: str = ""  # warnings a reader would see too; not shown on the page
 
 
 # --- pure functions -------------------------------------------------------------------------
@@ -123,13 +174,12 @@ def parse_shortcodes(markdown: str, page: str) -> list[Shortcode]:
     return found
 
 
-def cache_key(source: bytes, helper_files: dict[str, bytes], requirements: bytes) -> str:
+def cache_key(source: bytes, requirements: bytes) -> str:
     """Hash everything that can change what a snippet prints or draws."""
     digest = hashlib.sha256()
-    for part in (RUNNER_VERSION.encode(), sys.version.encode(), requirements, source):
+    parts = (RUNNER_VERSION, sys.version, FIGURE_STYLE, DARK_INK + DARK_GRID)
+    for part in (*(p.encode() for p in parts), requirements, source):
         digest.update(hashlib.sha256(part).digest())
-    for name in sorted(helper_files):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(helper_files[name]).digest())
     return digest.hexdigest()[:24]
 
 
@@ -167,8 +217,10 @@ def render(shortcode: Shortcode, result: Result, page_uri: str) -> str:
         "",
         indent(f"{fence}text\n{output}\n{fence}"),
         "",
-        f"[Download `{posixpath.basename(path)}`]({download}){{ download }}: the output is what "
-        f"`python {path}` printed during this build, in {result.seconds:.1f} s.",
+        f"[Download `{posixpath.basename(path)}`]({download}){{ download }}"
+        + (" (the whole runnable file; the Code tab shows an excerpt)" if shortcode.section else "")
+        + f": the output is what `python {posixpath.basename(path)}` printed during this build, "
+        f"in {result.seconds:.1f} s, {describe_environment(result.environment)}.",
         "{ .mlsd-run }",
         "",
     ]
@@ -186,6 +238,19 @@ def render(shortcode: Shortcode, result: Result, page_uri: str) -> str:
     return "\n".join(parts)
 
 
+def describe_versions(environment: dict[str, str]) -> str:
+    """'Python 3.11.7, numpy 2.4.6, torch 2.13.0 and matplotlib 3.11.2'."""
+    names = {"python": "Python", **{p: p for p in READER_PACKAGES}}
+    tools = [f"{label} {environment[key]}" for key, label in names.items() if key in environment]
+    return ", ".join(tools[:-1]) + f" and {tools[-1]}" if len(tools) > 1 else "".join(tools)
+
+
+def describe_environment(environment: dict[str, str]) -> str:
+    """'with Python 3.11.7, numpy 2.4.6, torch 2.13.0 and matplotlib 3.11.2 on <processor>'."""
+    processor = environment.get("processor")
+    return f"with {describe_versions(environment)}" + (f" on {processor}" if processor else "")
+
+
 def figure_uri(snippet_path: str, name: str, theme: str) -> str:
     return f"figures/{posixpath.splitext(snippet_path)[0]}/{name}.{theme}.svg"
 
@@ -193,23 +258,76 @@ def figure_uri(snippet_path: str, name: str, theme: str) -> str:
 # --- running and caching ----------------------------------------------------------------------
 
 
-def run_snippet(snippet: Path, snippets_root: Path, cache_root: Path, key: str, page: str):
-    """Run one snippet in a fresh process; store and return its Result, or raise SnippetError."""
+def processor_name() -> str:
+    """The processor's model name from /proc/cpuinfo (Linux), else what Python can tell."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine() or "an unknown processor"
+
+
+# Run by the readers' interpreter: its versions, and whether it can see anything of ours.
+_PROBE = """\
+import importlib.metadata as m, importlib.util as u, json, platform
+print(json.dumps({
+    "python": platform.python_version(),
+    **{name: m.version(name) for name in %r},
+    "sees_mkdocs": u.find_spec("mkdocs") is not None,
+}))
+"""
+
+
+def reader_environment(python: str) -> dict[str, str]:
+    """Check that `python` is a readers' interpreter (numpy, torch and matplotlib, no MkDocs)
+    and return what it runs: Python and package versions, and this machine's processor."""
+    if not Path(python).is_file():
+        raise SnippetError(
+            f"the readers' interpreter {python} is missing: `make build` creates .venv-reader/ "
+            "(numpy, torch and matplotlib only), or set MLSD_READER_PYTHON"
+        )
+    done = subprocess.run(
+        [python, "-I", "-c", _PROBE % (READER_PACKAGES,)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        raise SnippetError(
+            f"the readers' interpreter {python} lacks one of {', '.join(READER_PACKAGES)}:\n"
+            + done.stderr.strip()[-2000:]
+        )
+    found = json.loads(done.stdout)
+    if found.pop("sees_mkdocs"):
+        raise SnippetError(
+            f"{python} can import MkDocs: snippets must run where a reader's do, in an "
+            "environment with numpy, torch and matplotlib only (.venv-reader/)"
+        )
+    return {**found, "processor": processor_name()}
+
+
+def run_snippet(
+    snippet: Path, cache_root: Path, key: str, page: str, python: str, environment: dict
+) -> Result:
+    """Run one snippet as a reader would: a copy in an empty folder, `python -I`, the readers'
+    interpreter. Store and return its Result, or raise SnippetError."""
     cache_root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="run-", dir=cache_root))
+    work = scratch / "work"
+    work.mkdir()
+    shutil.copyfile(snippet, work / snippet.name)
+    (scratch / "matplotlibrc").write_text(FIGURE_STYLE)
     env = {
         **os.environ,
-        "MLSD_FIGURE_DIR": str(scratch / "figures"),
+        "MATPLOTLIBRC": str(scratch / "matplotlibrc"),
         "MPLBACKEND": "Agg",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",  # no __pycache__ in watched snippets/: no reload loop
-        "PYTHONPATH": os.pathsep.join([str(snippets_root), os.environ.get("PYTHONPATH", "")]),
     }
     start = time.perf_counter()
     try:
         done = subprocess.run(
-            [sys.executable, str(snippet)],
-            cwd=scratch,
+            [python, "-I", snippet.name],
+            cwd=work,
             env=env,
             capture_output=True,
             text=True,
@@ -226,10 +344,22 @@ def run_snippet(snippet: Path, snippets_root: Path, cache_root: Path, key: str, 
         shutil.rmtree(scratch, ignore_errors=True)
         reason = f"failed with exit code {done.returncode}"
         raise SnippetError(failure_message(snippet, page, reason, done.stdout + done.stderr))
-    figures = read_figures(scratch / "figures", snippet)
-    (scratch / "result.json").write_text(
-        json.dumps({"stdout": done.stdout, "seconds": seconds, "figures": figures}, indent=2)
-    )
+    try:
+        figures = collect_figures(work, scratch / "figures", snippet, page)
+    except SnippetError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    shutil.rmtree(work)
+    (scratch / "matplotlibrc").unlink()
+    record = {
+        "stdout": done.stdout,
+        "stderr": done.stderr,
+        "seconds": seconds,
+        "figures": figures,
+        "environment": environment,
+        "source_sha256": hashlib.sha256(snippet.read_bytes()).hexdigest(),
+    }
+    (scratch / "result.json").write_text(json.dumps(record, indent=2))
     final = cache_root / key
     if final.exists():  # another build got there first; keep its result
         shutil.rmtree(scratch, ignore_errors=True)
@@ -238,42 +368,82 @@ def run_snippet(snippet: Path, snippets_root: Path, cache_root: Path, key: str, 
     return load_result(final)
 
 
-def read_figures(folder: Path, snippet: Path) -> dict[str, dict[str, str]]:
-    meta_file = folder / "figures.json"
-    if not meta_file.exists():
-        return {}
-    figures = json.loads(meta_file.read_text())
-    for name in figures:
-        for theme in ("light", "dark"):
-            if not (folder / f"{name}.{theme}.svg").exists():
-                raise SnippetError(f"snippet {snippet} recorded figure {name!r} but wrote no SVG")
+def figure_text(svg: bytes) -> tuple[str, str]:
+    """The alt text and caption a figure carries: savefig's metadata Description and Title."""
+    work = ET.fromstring(svg).find("svg:metadata/rdf:RDF/cc:Work", SVG_NS)
+    if work is None:
+        return "", ""
+    alt, caption = (work.findtext(f"dc:{tag}", "", SVG_NS) for tag in ("description", "title"))
+    return alt.strip(), caption.strip()
+
+
+def dark_copy(svg: bytes) -> bytes:
+    """The same figure for a dark page: ink and grid recoloured, data colours kept."""
+    text = svg.decode()
+    for light, dark in ((INK, DARK_INK), (GRID, DARK_GRID)):
+        text = re.sub(f"#{light}\\b", f"#{dark}", text, flags=re.IGNORECASE)
+    return text.encode()
+
+
+def collect_figures(work: Path, out: Path, snippet: Path, page: str) -> dict[str, dict[str, str]]:
+    """Turn each NAME.svg the snippet saved into NAME.light.svg and NAME.dark.svg in `out`."""
+    where = f"snippet {snippet} (used by {page})"
+    others = sorted(
+        p.name for p in work.iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".pdf")
+    )
+    if others:
+        raise SnippetError(f"{where} saved {', '.join(others)}: the site shows SVG figures only")
+    figures = {}
+    for svg_file in sorted(work.glob("*.svg")):
+        name = svg_file.stem
+        svg = re.sub(rb"\s*<dc:date>[^<]*</dc:date>", b"", svg_file.read_bytes())
+        alt, caption = figure_text(svg)
+        if not alt:
+            raise SnippetError(
+                f"{where}: figure {svg_file.name} has no alt text; save it with "
+                f'savefig("{svg_file.name}", metadata={{"Description": "what it shows", '
+                '"Title": "what to notice"})'
+            )
+        out.mkdir(exist_ok=True)
+        (out / f"{name}.light.svg").write_bytes(svg)
+        (out / f"{name}.dark.svg").write_bytes(dark_copy(svg))
+        figures[name] = {"alt": alt, "caption": caption}
     return figures
 
 
 def load_result(folder: Path) -> Result:
     data = json.loads((folder / "result.json").read_text())
-    return Result(data["stdout"], data["seconds"], data["figures"], folder)
+    return Result(
+        data["stdout"],
+        data["seconds"],
+        data["figures"],
+        folder,
+        data.get("environment", {}),
+        data.get("source_sha256", ""),
+        data.get("stderr", ""),
+    )
 
 
-def helper_files(snippets_root: Path) -> dict[str, bytes]:
-    helpers = snippets_root / "mlsd"
-    return {
-        str(p.relative_to(snippets_root)): p.read_bytes() for p in sorted(helpers.rglob("*.py"))
-    }
+def reader_python(root: Path) -> str:
+    """The readers' interpreter: $MLSD_READER_PYTHON, else the project's .venv-reader/."""
+    return os.environ.get("MLSD_READER_PYTHON") or str(root / ".venv-reader" / "bin" / "python")
 
 
 # --- MkDocs entry points --------------------------------------------------------------------
 
 _results: dict[str, Result] = {}  # snippet path -> result of this build, filled by on_files
+_reader = {"python": "", "environment": None}  # the readers' interpreter, probed when needed
+ENVIRONMENT_LINE = re.compile(r"^<!--\s*environment\s*:\s*-->\s*$")
 
 
 def on_files(files: Files, config) -> Files:
     root = Path(config.config_file_path).parent
     snippets_root = root / "snippets"
     cache_root = Path(os.environ.get("MLSD_CACHE_DIR", root / ".cache" / "snippets"))
-    helpers = helper_files(snippets_root)
     pins = root / "requirements.txt"
     requirements = pins.read_bytes() if pins.exists() else b""
+    python = _reader["python"] = reader_python(root)
+    _reader["environment"] = None
     _results.clear()
     executed, started = 0, time.perf_counter()
     for page_file in files.documentation_pages():
@@ -285,12 +455,14 @@ def on_files(files: Files, config) -> Files:
                 raise SnippetError(
                     f"{page_file.src_uri}:{code.line}: snippet file not found: snippets/{code.path}"
                 )
-            key = cache_key(snippet.read_bytes(), helpers, requirements)
+            key = cache_key(snippet.read_bytes(), requirements)
             if (cache_root / key / "result.json").exists():
                 result = load_result(cache_root / key)
             else:
                 log.info("running snippets/%s", code.path)
-                result = run_snippet(snippet, snippets_root, cache_root, key, page_file.src_uri)
+                result = run_snippet(
+                    snippet, cache_root, key, page_file.src_uri, python, probed_environment()
+                )
                 executed += 1
             _results[code.path] = result
             add_generated_files(files, config, code.path, snippet, result)
@@ -302,6 +474,12 @@ def on_files(files: Files, config) -> Files:
         time.perf_counter() - started,
     )
     return files
+
+
+def probed_environment() -> dict[str, str]:
+    if _reader["environment"] is None:
+        _reader["environment"] = reader_environment(_reader["python"])
+    return _reader["environment"]
 
 
 def add_generated_files(files: Files, config, path: str, snippet: Path, result: Result) -> None:
@@ -321,4 +499,7 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
                 "was building; build again"
             )
         lines[code.line - 1] = render(code, _results[code.path], page.file.src_uri)
+    for number, line in enumerate(lines):
+        if ENVIRONMENT_LINE.match(line):
+            lines[number] = describe_versions(probed_environment())
     return "\n".join(lines) + "\n"
