@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run
 
 separable = load_snippet("compression/separable_conv.py")
 low_rank = load_snippet("compression/low_rank.py")
@@ -323,11 +323,6 @@ def test_every_snippet_of_the_chapter_is_listed():
     assert on_disk == set(SNIPPET_FIGURES)
 
 
-@pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    return run_scripts("compression", SNIPPET_FIGURES, tmp_path_factory)
-
-
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_script_ran(*script_runs[name], SNIPPET_FIGURES[name])
+def test_snippet_runs_as_a_script_and_writes_its_figures(name):
+    assert_snippet_ran(snippet_run(f"compression/{name}"), SNIPPET_FIGURES[name])

@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
 
 CHAPTER = "continual-learning"
 stateful = load_snippet(f"{CHAPTER}/stateless_vs_stateful.py")
@@ -282,10 +282,10 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 
 @pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    return run_scripts("continual-learning", SNIPPET_FIGURES, tmp_path_factory)
+def script_runs():
+    return snippet_runs("continual-learning", SNIPPET_FIGURES)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_script_ran(*script_runs[name], SNIPPET_FIGURES[name])
+    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

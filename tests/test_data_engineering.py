@@ -5,7 +5,7 @@ asserted; small settings keep this file fast."""
 import numpy as np
 import pytest
 
-from conftest import assert_figures, load_snippet, run_snippet_file
+from conftest import assert_snippet_ran, load_snippet, snippet_run
 
 layout = load_snippet("data-engineering/memory_layout.py")
 table = load_snippet("data-engineering/row_vs_column_table.py")
@@ -218,6 +218,6 @@ def test_prompt_arrivals_are_seconds_late_and_late_ones_break_agreement():
         ("streaming_feature.py", None),
     ],
 )
-def test_snippet_runs_on_its_own(tmp_path, snippet, figure):
-    run_snippet_file(f"data-engineering/{snippet}", tmp_path)
-    assert_figures(tmp_path, [figure] if figure else [])
+def test_snippet_runs_on_its_own(snippet, figure):
+    result = snippet_run(f"data-engineering/{snippet}")
+    assert_snippet_ran(result, [figure] if figure else [])

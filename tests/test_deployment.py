@@ -1,14 +1,13 @@
 """Behaviour of the deployment snippets: the latency/throughput benchmark, the dynamic-batching
 simulation and the batch-versus-online comparison. No assertion depends on how fast this machine
-is, only on trends with wide margins; the last tests run every snippet as a script."""
+is, only on trends with wide margins; the last tests read the build's run of every snippet."""
 
-import json
-
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
 
-from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run, snippet_runs
 
 bench = load_snippet("deployment/latency_throughput.py")
 batcher = load_snippet("deployment/dynamic_batching.py")
@@ -62,25 +61,47 @@ def test_machine_facts_name_the_hardware_torch_and_threads():
     assert torch.__version__ in facts and "1 thread(s)" in facts and facts.endswith("cpu")
 
 
-def test_main_runs_on_the_cpu_and_draws_the_figure(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("MLSD_FIGURE_DIR", str(tmp_path))
-    rows = bench.main(["--device", "cpu", "--budget", "0.3"])
-    assert [r["batch"] for r in rows] == bench.BATCHES
-    out = capsys.readouterr().out
-    assert "Measured on:" in out and torch.__version__ in out
-    meta = json.loads((tmp_path / "figures.json").read_text())
-    assert list(meta) == ["latency_throughput"]
-    assert torch.__version__ in meta["latency_throughput"]["alt"]
-    svg = (tmp_path / "latency_throughput.light.svg").read_text()
-    assert f"torch {torch.__version__}" in svg  # the machine facts are on the figure itself
+def test_plot_shows_throughput_and_both_latencies_and_names_the_machine():
+    times = {1: [0.001] * 20, 8: [0.002] * 20, 64: [0.008] * 19 + [0.02]}
+    rows = bench.summarise(times)
+    facts = bench.machine_facts("cpu")
+    fig = bench.plot(rows, facts)
+    left, right = fig.axes
+    [throughput] = left.get_lines()
+    assert throughput.get_xdata().tolist() == [1, 8, 64]
+    assert throughput.get_ydata().tolist() == [r["requests_per_s"] for r in rows]
+    median, tail = right.get_lines()
+    assert median.get_ydata().tolist() == [r["p50_ms"] for r in rows]
+    assert tail.get_ydata().tolist() == [r["p95_ms"] for r in rows]
+    assert tail.get_ydata()[-1] > median.get_ydata()[-1]  # the one slow call shows in the tail
+    for ax in (left, right):
+        assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    assert fig.get_suptitle() == f"Measured on: {facts}"  # the machine is on the figure itself
+    plt.close(fig)
+
+
+def test_the_recorded_run_measures_every_batch_size_and_names_the_machine():
+    result = snippet_run("deployment/latency_throughput.py")
+    torch_version = result.environment["torch"]
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Measured on:") and f"torch {torch_version}" in lines[0]
+    header = next(i for i, line in enumerate(lines) if line.split()[:2] == ["batch", "calls"])
+    table = lines[header + 1 : header + 1 + len(bench.BATCHES)]
+    assert [int(line.split()[0]) for line in table] == bench.BATCHES
+    assert list(result.figures) == ["latency_throughput"]
+    assert f"torch {torch_version}" in result.figures["latency_throughput"]["alt"]
+    svg = (result.folder / "figures" / "latency_throughput.light.svg").read_text()
+    assert f"torch {torch_version}" in svg  # the machine facts are on the figure itself
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_main_measures_on_a_gpu(tmp_path, monkeypatch):
-    monkeypatch.setenv("MLSD_FIGURE_DIR", str(tmp_path))
+    monkeypatch.chdir(tmp_path)  # main() saves its figure in the current folder, as for a reader
     rows = bench.main(["--device", "cuda", "--budget", "0.3"])
     assert rows[-1]["requests_per_s"] > rows[0]["requests_per_s"]
-    assert (tmp_path / "latency_throughput_cuda.light.svg").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["latency_throughput_cuda.svg"]
+    svg = (tmp_path / "latency_throughput_cuda.svg").read_text()
+    assert torch.cuda.get_device_name() in svg and "| cuda" in svg
 
 
 # --- dynamic_batching.py ----------------------------------------------------------------------
@@ -196,10 +217,10 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 
 @pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    return run_scripts("deployment", SNIPPET_FIGURES, tmp_path_factory)
+def script_runs():
+    return snippet_runs("deployment", SNIPPET_FIGURES)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_script_ran(*script_runs[name], SNIPPET_FIGURES[name])
+    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, assert_figures, load_snippet, run_snippet_file
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run
 
 scaling = load_snippet("features/scaling_convergence.py")
 missing = load_snippet("features/missing_values.py")
@@ -337,6 +337,6 @@ def test_every_snippet_of_the_chapter_is_listed_here():
 
 
 @pytest.mark.parametrize("name", sorted(FIGURES))
-def test_snippet_runs_as_a_script(tmp_path, name):
-    run_snippet_file(f"features/{name}.py", tmp_path)
-    assert_figures(tmp_path, [FIGURES[name]] if FIGURES[name] else [])
+def test_snippet_runs_as_a_script(name):
+    result = snippet_run(f"features/{name}.py")
+    assert_snippet_ran(result, [FIGURES[name]] if FIGURES[name] else [])

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
 
 answers = load_snippet("human-side/consistent_answers.py")
 stable = load_snippet("human-side/stable_recommendations.py")
@@ -273,12 +273,10 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 
 @pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    return run_scripts(
-        "human-side", SNIPPET_FIGURES, tmp_path_factory, first=("compression_fairness.py",)
-    )
+def script_runs():
+    return snippet_runs("human-side", SNIPPET_FIGURES)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_script_ran(*script_runs[name], SNIPPET_FIGURES[name])
+    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

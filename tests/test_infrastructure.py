@@ -1,12 +1,12 @@
 """Behaviour of the infrastructure snippets: the DAG runner orders, caches, cuts off and
 isolates failures; the model store deduplicates, detects corruption and keeps lineage; the
-cost model's rule for how much to own matches brute force. The last tests run every snippet as
-a script."""
+cost model's rule for how much to own matches brute force. The last tests read the build's run of
+every snippet."""
 
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, assert_figures, load_snippet, run_snippet_file
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run
 
 dag = load_snippet("infrastructure/dag_runner.py")
 store_mod = load_snippet("infrastructure/model_store.py")
@@ -203,9 +203,10 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(tmp_path, name):
-    out = run_snippet_file(f"infrastructure/{name}", tmp_path)
-    assert_figures(tmp_path, SNIPPET_FIGURES[name])
+def test_snippet_runs_as_a_script_and_writes_its_figures(name):
+    result = snippet_run(f"infrastructure/{name}")
+    assert_snippet_ran(result, SNIPPET_FIGURES[name])
+    out = result.stdout
     if name == "dag_runner.py":
         assert "a duplicate row arrived" in out and "failed" in out
     if name == "model_store.py":

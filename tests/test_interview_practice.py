@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conftest import ROOT, SNIPPETS, assert_script_ran, load_snippet, run_scripts
+from conftest import ROOT, SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
 
 CHAPTER = "interview-practice"
 softmax = load_snippet(f"{CHAPTER}/softmax_cross_entropy.py")
@@ -503,15 +503,15 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 
 @pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    return run_scripts(CHAPTER, SNIPPET_FIGURES, tmp_path_factory)
+def script_runs():
+    return snippet_runs(CHAPTER, SNIPPET_FIGURES)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    done, figures = script_runs[name]
-    assert_script_ran(done, figures, SNIPPET_FIGURES[name])
-    assert "nan" not in done.stdout.replace("naive", "") or name == "softmax_cross_entropy.py"
+    result = script_runs[name]
+    assert_snippet_ran(result, SNIPPET_FIGURES[name])
+    assert "nan" not in result.stdout.replace("naive", "") or name == "softmax_cross_entropy.py"
 
 
 @pytest.mark.build

@@ -5,7 +5,7 @@ fast; the last tests run every snippet as a script."""
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
 
 splits = load_snippet("lessons-from-the-field/time_splits.py")
 boot = load_snippet("lessons-from-the-field/paired_bootstrap.py")
@@ -271,10 +271,10 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 
 @pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    return run_scripts("lessons-from-the-field", SNIPPET_FIGURES, tmp_path_factory)
+def script_runs():
+    return snippet_runs("lessons-from-the-field", SNIPPET_FIGURES)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_script_ran(*script_runs[name], SNIPPET_FIGURES[name])
+    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import assert_figures, load_snippet, run_snippet_file
-from mlsd.data import to_tensors, two_moons
+from conftest import assert_figures, load_snippet, snippet_run
 
 curves = load_snippet("model-development/learning_curves.py")
 search = load_snippet("model-development/hyperparameter_search.py")
@@ -20,7 +19,8 @@ mixed = load_snippet("model-development/mixed_precision.py")
 
 @pytest.fixture(scope="module")
 def small_curves():
-    x_val, y_val = to_tensors(*two_moons(500, curves.NOISE, np.random.default_rng(1_000)))
+    validation = curves.two_moons(500, curves.NOISE, np.random.default_rng(1_000))
+    x_val, y_val = map(torch.from_numpy, validation)
     sizes = (16, 1024)
     settings = {"seeds": (0,), "steps": 300}
     return {
@@ -194,6 +194,7 @@ def test_float16_overflows_and_underflows_where_bfloat16_does_not():
         ("mixed_precision.py", "mixed_precision_memory"),
     ],
 )
-def test_snippet_runs_and_writes_its_figure(tmp_path, snippet, figure):
-    run_snippet_file(f"model-development/{snippet}", tmp_path)
-    assert_figures(tmp_path, [figure])
+def test_snippet_runs_and_writes_its_figure(snippet, figure):
+    result = snippet_run(f"model-development/{snippet}")
+    assert result.stdout.strip()
+    assert_figures(result, [figure])

@@ -1,23 +1,28 @@
 """Behaviour of the experiment-record snippet: hashes identify inputs, reruns agree."""
 
 import numpy as np
+import torch
 
 from conftest import load_snippet
-from mlsd.data import to_tensors, train_val_split, two_moons
 
 tracking = load_snippet("model-development/experiment_record.py")
 CONFIG = {"seed": 0, "lr": 0.01, "width": 8, "steps": 20}
 
 
 def small_data():
-    features, labels = two_moons(100, rng=np.random.default_rng(0))
-    return train_val_split(features, labels, rng=np.random.default_rng(1))
+    features, labels = tracking.two_moons(100, noise=0.2, rng=np.random.default_rng(0))
+    return tracking.train_val_split(features, labels, 0.2, np.random.default_rng(1))
+
+
+def to_tensors(data):
+    """The four arrays of a split as torch tensors, as experiment_record.py's main() does."""
+    return [torch.from_numpy(a) for a in data]
 
 
 def test_a_rerun_with_the_same_inputs_gives_the_same_metrics():
     data = small_data()
-    first = tracking.run_record(CONFIG, data, tracking.train(CONFIG, *to_tensors(*data)))
-    again = tracking.run_record(dict(CONFIG), data, tracking.train(CONFIG, *to_tensors(*data)))
+    first = tracking.run_record(CONFIG, data, tracking.train(CONFIG, *to_tensors(data)))
+    again = tracking.run_record(dict(CONFIG), data, tracking.train(CONFIG, *to_tensors(data)))
     assert tracking.same_inputs(first, again)
     assert first["metrics"] == again["metrics"]
 

@@ -1,14 +1,14 @@
 """Behaviour of the monitoring snippets: the KS test and its critical values, the drift
 detector on sudden and gradual shifts, false alarms under multiple testing, the three kinds of
 shift, train-serving skew and the recommender feedback loop. Small settings keep this file fast;
-the last tests run every snippet as a script and check the built page."""
+the last tests read the build's run of every snippet and check the built page."""
 
 import re
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, SNIPPETS, assert_script_ran, load_snippet, run_scripts
+from conftest import ROOT, SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
 
 ks = load_snippet("monitoring/ks_test.py")
 detector = load_snippet("monitoring/drift_detector.py")
@@ -302,18 +302,18 @@ def test_every_snippet_is_on_the_page():
 
 
 @pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    return run_scripts("monitoring", SNIPPET_FIGURES, tmp_path_factory)
+def script_runs():
+    return snippet_runs("monitoring", SNIPPET_FIGURES)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    done, figures = script_runs[name]
-    assert_script_ran(done, figures, SNIPPET_FIGURES[name])
-    assert "Warning" not in done.stderr, done.stderr
+    result = script_runs[name]
+    assert_snippet_ran(result, SNIPPET_FIGURES[name])
+    assert "Warning" not in result.stderr
     for figure in SNIPPET_FIGURES[name]:
         for theme in ("light", "dark"):
-            assert (figures / f"{figure}.{theme}.svg").stat().st_size < 120_000
+            assert (result.folder / "figures" / f"{figure}.{theme}.svg").stat().st_size < 120_000
 
 
 @pytest.mark.build

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SNIPPETS, assert_figures, load_snippet, run_snippet_file
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run
 
 shift = load_snippet("overview/covariate_shift.py")
 costs = load_snippet("overview/error_costs.py")
@@ -177,6 +177,6 @@ def test_the_chapter_lists_every_snippet():
 
 
 @pytest.mark.parametrize("snippet", sorted(FIGURES))
-def test_snippet_runs_and_writes_its_figure(snippet, tmp_path):
-    run_snippet_file(f"overview/{snippet}", tmp_path)
-    assert_figures(tmp_path, [FIGURES[snippet]] if FIGURES[snippet] else [])
+def test_snippet_runs_and_writes_its_figure(snippet):
+    result = snippet_run(f"overview/{snippet}")
+    assert_snippet_ran(result, [FIGURES[snippet]] if FIGURES[snippet] else [])

@@ -1,6 +1,6 @@
 """Behaviour of the training-data snippets: sampling, splits, reservoir and importance sampling,
 weak supervision, active learning, missing data, focal loss and the class-imbalance experiment.
-Small settings keep this file fast; the last test runs every snippet as a script."""
+Small settings keep this file fast; the last tests read the build's record of each snippet's run."""
 
 import math
 import random
@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import SNIPPETS, assert_script_ran, load_snippet, run_scripts
+from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
 
 sampling = load_snippet("training-data/sampling_methods.py")
 splits = load_snippet("training-data/stratified_split.py")
@@ -219,11 +219,17 @@ def test_nearest_neighbour_labels():
     assert active.nearest_neighbour_labels(x_lab, y_lab, x_pool).tolist() == [0, 1, 0, 1]
 
 
-def test_active_learning_curve_has_one_point_per_round_and_learns():
-    from mlsd.data import two_moons
+def test_two_moons_is_balanced_and_repeatable():
+    x, y = active.two_moons(1000, 0.2, np.random.default_rng(0))
+    assert x.shape == (1000, 2) and x.dtype == np.float32 and y.dtype == np.int64
+    assert y.sum() == 500
+    again, _ = active.two_moons(1000, 0.2, np.random.default_rng(0))
+    np.testing.assert_array_equal(x, again)
 
-    x_pool, y_pool = two_moons(500, 0.2, np.random.default_rng(0))
-    x_test, y_test = two_moons(500, 0.2, np.random.default_rng(1))
+
+def test_active_learning_curve_has_one_point_per_round_and_learns():
+    x_pool, y_pool = active.two_moons(500, 0.2, np.random.default_rng(0))
+    x_test, y_test = active.two_moons(500, 0.2, np.random.default_rng(1))
     curve = active.active_learning_curve(x_pool, y_pool, x_test, y_test, "uncertainty", 0)
     assert len(curve) == (active.BUDGET - active.START) // active.STEP + 1
     assert curve[-1] > 0.93
@@ -404,12 +410,10 @@ def test_every_snippet_of_the_chapter_is_listed():
 
 
 @pytest.fixture(scope="module")
-def script_runs(tmp_path_factory):
-    return run_scripts(
-        "training-data", SNIPPET_FIGURES, tmp_path_factory, first=("class_imbalance.py",)
-    )
+def script_runs():
+    return snippet_runs("training-data", SNIPPET_FIGURES)
 
 
 @pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
 def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_script_ran(*script_runs[name], SNIPPET_FIGURES[name])
+    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

@@ -11,8 +11,6 @@ from statistics import NormalDist
 
 import numpy as np
 
-from mlsd import seed_everything
-
 # Inputs, stated as assumptions on the page (a test checks that the page states each one).
 ASSUMPTIONS = {
     "ad_requests_per_day": 1_000_000_000,  # page views with ad slots that run an auction
@@ -196,7 +194,7 @@ def compare_predictors(seed: int = 0, n_auctions: int = N_AUCTIONS, n_ads: int =
     Returns {predictor: {"nce", "auc", "auc_in_segments", "pred_over_actual", "revenue"}} with
     revenue as a share of ranking by the true CTR, and the fitted recalibration factors.
     """
-    rng = seed_everything(seed)
+    rng = np.random.default_rng(seed)
     k = len(SEGMENT_FACTORS)
     true_ctr, bids, segment, clicks, prior = simulate_auctions(
         rng, n_auctions, n_ads, k, ASSUMPTIONS["ctr"]

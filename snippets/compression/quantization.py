@@ -8,18 +8,16 @@ stores int8 weights and quantises activations on the fly at inference.
 
 import copy
 import io
+import platform
 import statistics
 import textwrap
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
-
-from mlsd import seed_everything
-from mlsd.data import latent_clusters
-from mlsd.machine import cpu_description
 
 N_CLASSES, LATENT, DIM, HIDDEN = 10, 8, 64, 512
 N_TRAIN, N_TEST = 4000, 2000
@@ -30,7 +28,12 @@ LATENCY_BATCH, REPEATS, WARMUP = 64, 200, 20
 
 def make_data(n: int, rng: np.random.Generator, noise: float = 0.3):
     """10 classes, each two Gaussian clusters in an 8-D latent space, mixed into 64 features."""
-    x, y = latent_clusters(n, rng, noise, N_CLASSES, LATENT, DIM)
+    fixed = np.random.default_rng(1234)  # the problem itself is the same for every seed
+    centers = 1.6 * fixed.normal(size=(N_CLASSES, 2, LATENT))
+    mixing = fixed.normal(size=(LATENT, DIM)) / np.sqrt(LATENT)
+    y = rng.integers(0, N_CLASSES, n)
+    z = centers[y, rng.integers(0, 2, n)] + rng.normal(size=(n, LATENT))
+    x = z @ mixing + noise * rng.normal(size=(n, DIM))
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y)
 
 
@@ -137,9 +140,20 @@ def bit_sweep(model, x_test, y_test, bits=BITS) -> list[dict]:
     return rows
 
 
+def cpu_description() -> str:
+    """The processor's model name from /proc/cpuinfo (Linux), else what Python can tell."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def main():
     torch.set_num_threads(1)
-    rng = seed_everything(0)
+    torch.manual_seed(0)  # the MLP's initial weights
+    rng = np.random.default_rng(0)  # the data
     x_train, y_train = make_data(N_TRAIN, rng)
     x_test, y_test = make_data(N_TEST, rng)
     model = train(make_mlp(), x_train, y_train).eval()

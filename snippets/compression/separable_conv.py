@@ -5,14 +5,13 @@ from the size of each layer's actual output), for a few layer shapes. Then a che
 separable block is a standard convolution with a constrained kernel, and a timing.
 """
 
+import platform
 import statistics
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
-
-from mlsd import seed_everything
-from mlsd.machine import cpu_description
 
 # (kernel K, input channels, output channels, input height = width, stride)
 SETTINGS = [(3, 32, 64, 112, 1), (3, 128, 128, 56, 2), (3, 512, 512, 14, 1), (5, 64, 128, 28, 1)]
@@ -88,9 +87,19 @@ def median_ms(module: nn.Module, x: torch.Tensor) -> float:
     return statistics.median(times) * 1e3
 
 
+def cpu_description() -> str:
+    """The processor's model name from /proc/cpuinfo (Linux), else what Python can tell."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
+
+
 def main():
     torch.set_num_threads(1)
-    seed_everything(0)
+    torch.manual_seed(0)  # the random inputs and the layers' weights
     header = f"{'K':>2} {'C_in':>5} {'C_out':>5} {'output':>8} | {'standard':>20} | "
     print(header + f"{'separable':>20} | {'MACs ratio':>10}  1/C_out+1/K^2")
     print(f"{'':>23} | {'params':>9} {'MMACs':>10} | {'params':>9} {'MMACs':>10} |")

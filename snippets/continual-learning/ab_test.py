@@ -10,8 +10,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 BASELINE = 0.10  # conversion rate of the current model (control)
 MDE = 0.01  # minimum detectable effect, absolute: 10% -> 11%
 ALPHA, POWER = 0.05, 0.80
@@ -149,7 +147,8 @@ def main():
         f"users per group, {power:.1%} of simulated experiments detected the effect (target "
         f"{POWER:.0%}), and the curve shows how fast power falls if the test is stopped early."
     )
-    save(fig, "ab_test_power", alt=alt, caption=caption)
+    fig.savefig("ab_test_power.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 RATES = np.array([0.10, 0.13])  # true conversion rates of A and B (unknown to the policies)
 HORIZON, BATCH, RUNS = 50_000, 100, 60
 EPSILON = 0.1
@@ -122,7 +120,8 @@ def main():
         "Epsilon-greedy never stops paying for exploration. A fixed-size A/B test that ships "
         "its winner also stops losing once it ends."
     )
-    save(fig, "bandit_regret", alt=alt, caption=caption)
+    fig.savefig("bandit_regret.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 CANDIDATES, K = 25, 10  # candidates per query, results shown
 NOISE_A, NOISE_B = 0.10, 0.20  # how noisily each ranker sees relevance
 ACTIVITY_SHAPE = 0.3  # users' activity: gamma with mean 1; smaller shape, more different users
@@ -173,7 +171,8 @@ def main():
         "query, so differences between users cancel out. It answers only which ranker users "
         "prefer, not by how much a business metric moves."
     )
-    save(fig, "interleaving_power", alt=alt, caption=caption)
+    fig.savefig("interleaving_power.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 DAYS = 180
 PER_DAY = 500  # requests per day, all of which get a label eventually
 SHARPNESS = 3.0
@@ -159,7 +157,8 @@ def main():
         f"for a mean error of {err[rule_name]:.3f} against {err['daily']:.3f}: it spends its "
         "retrains right after the changes, where they help, and few in quiet weeks."
     )
-    save(fig, "retrain_trigger", alt=alt, caption=caption)
+    fig.savefig("retrain_trigger.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

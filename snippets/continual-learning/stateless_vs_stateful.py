@@ -12,8 +12,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 DAYS = 120
 PER_DAY = 400  # labelled examples per day
 DRIFT_DEG_PER_DAY = 1.0  # the true weight vector turns this much each day
@@ -154,7 +152,8 @@ def main():
         "over rules that no longer hold, while small steps from yesterday's weights follow the "
         "newest data."
     )
-    save(fig, "stateless_vs_stateful", alt=alt, caption=caption)
+    fig.savefig("stateless_vs_stateful.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-from mlsd import seed_everything
-
 N_ROWS, N_COLS = 50_000, 6
 REPEATS = 5
 PAGE = 4096  # bytes in a memory page, the unit in which the OS reads a file through mmap
@@ -138,7 +136,7 @@ def print_big_integer():
 
 
 def main():
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     table = rng.lognormal(mean=3.0, sigma=1.0, size=(N_ROWS, N_COLS))  # amounts around 20
     print(f"{platform.python_implementation()} {platform.python_version()}, numpy {np.__version__}")
     print(f"A table of {N_ROWS:,} rows x {N_COLS} float64 columns ({table.nbytes:,} bytes in RAM)")

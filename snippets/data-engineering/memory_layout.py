@@ -13,10 +13,6 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd import seed_everything
-from mlsd.machine import cpu_description
-from mlsd.plot import save
-
 N = 4000  # a 4000 x 4000 float64 array is 128 MB: far larger than the CPU caches
 REPEATS, WARMUP = 7, 1
 PATTERNS = (
@@ -81,6 +77,16 @@ def benchmark(n: int = N, repeats: int = REPEATS, warmup: int = WARMUP, rng=None
 
 
 # --8<-- [end:core]
+
+
+def cpu_description() -> str:
+    """The processor's model name from /proc/cpuinfo (Linux), else what Python can tell."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def cache_sizes() -> str:
@@ -163,7 +169,6 @@ def plot(results: dict):
 
 
 def main():
-    seed_everything(0)
     print_layouts()
     results = benchmark(rng=np.random.default_rng(0))
     print_benchmark(results)
@@ -192,7 +197,9 @@ def main():
         "NumPy's whole-array sums choose a good traversal themselves, so layout costs them at "
         f"most {max(ratio(PATTERNS[2]), ratio(PATTERNS[3])):.1f} times."
     )
-    save(plot(results), "memory_layout", alt=alt, caption=caption)
+    fig = plot(results)
+    fig.savefig("memory_layout.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

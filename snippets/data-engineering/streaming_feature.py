@@ -12,8 +12,6 @@ from collections import defaultdict, deque
 
 import numpy as np
 
-from mlsd import seed_everything
-
 WINDOW = 600  # seconds: the feature counts events in (t - 10 minutes, t]
 DAY = 86_400
 N_CARDS, MEAN_PER_CARD = 2_000, 25  # ordinary cards: about 25 transactions a day each
@@ -105,7 +103,7 @@ def arrival_order(times, rng: np.random.Generator, late_share: float = 0.02):
 
 
 def main():
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     cards, times = make_log(rng)
     n = len(cards)
     print(f"A day of transactions: {n:,} events on {N_CARDS + N_TESTED:,} cards")

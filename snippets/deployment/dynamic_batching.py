@@ -14,8 +14,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 FIXED_MS, PER_REQUEST_MS = 1.0, 0.1  # service time of a batch of b: FIXED_MS + PER_REQUEST_MS * b
 MAX_BATCH = 32
 WAITS_MS = [0, 0.5, 1, 2, 5, 10, 20]
@@ -156,7 +154,9 @@ def main() -> None:
         f"batching, busy traffic exceeds capacity: {busy[0]['served_per_s']:,.0f} requests/s "
         f"served of {results['busy'][0]:,} arriving."
     )
-    save(plot(results), "dynamic_batching", alt=alt, caption=caption)
+    fig = plot(results)
+    fig.savefig("dynamic_batching.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,15 @@ to measure the same thing there.
 """
 
 import argparse
+import platform
 import time
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.ticker import LogLocator
 from torch import nn
-
-from mlsd import seed_everything
-from mlsd.machine import cpu_description
-from mlsd.plot import save
 
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 LAYERS = [256, 1024, 1024, 128]  # input, hidden, hidden, output: about 1.4M parameters
@@ -36,6 +34,16 @@ def make_model(layers=LAYERS) -> nn.Sequential:
         blocks += [nn.Linear(fan_in, fan_out), nn.ReLU()]
     blocks.append(nn.Linear(layers[-2], layers[-1]))
     return nn.Sequential(*blocks).eval()
+
+
+def cpu_description() -> str:
+    """The processor's model name from /proc/cpuinfo (Linux), else what Python can tell."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def machine_facts(device: str) -> str:
@@ -128,7 +136,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> list[dict]:
     args = parse_args(argv)
-    seed_everything(0)
+    torch.manual_seed(0)
     torch.set_num_threads(args.threads)  # one thread: per-core numbers, steadier under load
     model = make_model()
     n_params = sum(p.numel() for p in model.parameters())
@@ -170,7 +178,9 @@ def main(argv=None) -> list[dict]:
         "answer. The cheaper compute per request is what a batch job buys; the longer call is what "
         "an online user pays."
     )
-    save(plot(rows, facts), name, alt=alt, caption=caption)
+    fig = plot(rows, facts)
+    fig.savefig(f"{name}.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
     return rows
 
 

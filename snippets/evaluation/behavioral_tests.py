@@ -17,8 +17,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-
 POSITIVE = ("great", "excellent", "delicious", "friendly", "lovely", "fantastic")
 NEGATIVE = ("terrible", "awful", "bland", "rude", "horrible", "disappointing")
 NEUTRAL = ("okay", "average")  # never seen in training: the model has no opinion of them
@@ -70,7 +68,7 @@ class BagOfWords:
     """Logistic regression on word counts. Words not seen in training are ignored."""
 
     def __init__(self, texts: Sequence[str], labels: np.ndarray, steps: int = 300, seed: int = 0):
-        seed_everything(seed)
+        torch.manual_seed(seed)
         self.vocab = {w: i for i, w in enumerate(sorted({w for t in texts for w in t.split()}))}
         self.linear = nn.Linear(len(self.vocab), 1)
         optimizer = torch.optim.Adam(self.linear.parameters(), lr=0.1)

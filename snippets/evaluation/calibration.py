@@ -11,14 +11,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import two_moons
-from mlsd.plot import save
-
 N_TRAIN, N_VAL, N_TEST = 300, 2_000, 6_000
 NOISE = 0.35  # the moons overlap: near the boundary the true probability is far from 0 and 1
 STEPS, LR = 600, 0.01
 N_BINS = 10
+
+
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """Two interleaving half circles in 2-D, classes balanced: float32 (n, 2), int64 labels."""
+    labels = np.arange(n) % 2
+    angle = rng.uniform(0.0, np.pi, size=n)
+    x = np.where(labels == 0, np.cos(angle), 1.0 - np.cos(angle))
+    y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+    features = np.stack([x, y], axis=1) + rng.normal(0.0, noise, size=(n, 2))
+    order = rng.permutation(n)
+    return features[order].astype(np.float32), labels[order].astype(np.int64)
 
 
 def make_split(n: int, rng: np.random.Generator):
@@ -27,7 +34,7 @@ def make_split(n: int, rng: np.random.Generator):
 
 def train_mlp(x: np.ndarray, y: np.ndarray, steps: int = STEPS, seed: int = 0) -> nn.Module:
     """A 2-64-64-1 network, full-batch Adam, no regularisation, trained far too long."""
-    seed_everything(seed)
+    torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
     model.append(nn.Linear(64, 1))
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
@@ -161,7 +168,7 @@ def print_reliability(before, after):
 
 def main():
     torch.set_num_threads(1)
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     x_train, y_train = make_split(N_TRAIN, rng)
     x_val, y_val = make_split(N_VAL, rng)
     x_test, y_test = make_split(N_TEST, rng)
@@ -219,7 +226,8 @@ def main():
         "fitted on validation data, moves the points onto the diagonal and leaves every "
         "decision, and so the accuracy, unchanged."
     )
-    save(fig, "calibration_reliability", alt=alt, caption=caption)
+    fig.savefig("calibration_reliability.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

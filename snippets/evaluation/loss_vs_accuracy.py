@@ -14,22 +14,29 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import two_moons
-from mlsd.plot import save
-
 N_TRAIN, N_VAL, N_TEST = 500, 2_000, 6_000
 NOISE = 0.35  # overlapping classes: no model can be right everywhere
 STEPS, LR, EVAL_EVERY = 1_000, 0.01, 20
 
 
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """Two interleaving half circles in 2-D, classes balanced: float32 (n, 2), int64 labels."""
+    labels = np.arange(n) % 2
+    angle = rng.uniform(0.0, np.pi, size=n)
+    x = np.where(labels == 0, np.cos(angle), 1.0 - np.cos(angle))
+    y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+    features = np.stack([x, y], axis=1) + rng.normal(0.0, noise, size=(n, 2))
+    order = rng.permutation(n)
+    return features[order].astype(np.float32), labels[order].astype(np.int64)
+
+
 def make_data(seed: int = 0):
-    rng = seed_everything(seed)
+    rng = np.random.default_rng(seed)
     return [two_moons(n, noise=NOISE, rng=rng) for n in (N_TRAIN, N_VAL, N_TEST)]
 
 
 def train_linear(x, y, seed: int = 0) -> nn.Module:
-    seed_everything(seed)
+    torch.manual_seed(seed)
     model = nn.Linear(2, 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y).float()
@@ -44,7 +51,7 @@ def train_linear(x, y, seed: int = 0) -> nn.Module:
 def train_network(x, y, x_val, y_val, steps: int = STEPS, seed: int = 0):
     """Train a 2-64-64-1 network; return the checkpoint with the lowest validation loss, the
     final one, and the validation curve as (step, loss, accuracy) rows."""
-    seed_everything(seed)
+    torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU())
     model.append(nn.Linear(64, 1))
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
@@ -190,7 +197,8 @@ def main():
         "barely moves. The network keeps most of its decisions but becomes ever more certain "
         "of them, including the wrong ones."
     )
-    save(fig, "loss_vs_accuracy_curve", alt=alt, caption=caption)
+    fig.savefig("loss_vs_accuracy_curve.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

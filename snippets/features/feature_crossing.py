@@ -8,9 +8,6 @@ product added, discretised into buckets, and with the buckets crossed.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd import seed_everything
-from mlsd.plot import save
-
 N_TRAIN, N_TEST = 2000, 2000
 LABEL_NOISE = 0.05  # share of labels flipped at random: the best possible accuracy is 95%
 N_BINS = 4
@@ -138,7 +135,7 @@ def plot_regions(results, edges, x_test, y_test):
 
 
 def main():
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     x_train, y_train = make_xor(N_TRAIN, rng)
     x_test, y_test = make_xor(N_TEST, rng)
     results, edges = run_all(x_train, y_train, x_test, y_test)
@@ -177,7 +174,8 @@ def main():
         f"{acc['crossed buckets']:.0%}, next to the {1 - LABEL_NOISE:.0%} ceiling set by the "
         "label noise."
     )
-    save(fig, "feature_crossing", alt=alt, caption=caption)
+    fig.savefig("feature_crossing.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,6 @@ import sys
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd import seed_everything
-from mlsd.plot import save
-
 N_CATEGORIES = 10_000
 BUCKETS = (1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 1_000_000)
 
@@ -81,7 +78,6 @@ def plot_collisions(n, buckets, measured, expected_curve):
 
 
 def main():
-    seed_everything(0)
     values = [f"ad-{i:06d}" for i in range(N_CATEGORIES)]
     n = len(values)
     print(f"{n:,} distinct values hashed into m buckets")
@@ -122,7 +118,8 @@ def main():
         f"With as many buckets as categories, {at_n:.0%} of the values share a bucket; it takes "
         f"100 times more buckets than categories to bring that down to {at_100n:.1%}."
     )
-    save(fig, "hashing_collisions", alt=alt, caption=caption)
+    fig.savefig("hashing_collisions.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

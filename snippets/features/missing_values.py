@@ -8,8 +8,6 @@ silently imputing throws it away.
 
 import numpy as np
 
-from mlsd import seed_everything
-
 N = 5000
 MECHANISMS = ("MCAR", "MNAR")
 STRATEGIES = ("delete rows", "delete column", "impute mean", "impute mean + flag")
@@ -108,7 +106,7 @@ def complete_row_fraction(n_rows: int, n_columns: int, rate: float, rng) -> floa
 
 
 def main():
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     print(f"{N:,} training and {N:,} test applicants per mechanism; logistic regression.")
     print("Test loss: cross-entropy over all test rows (lower is better), then split by whether")
     print("income was missing. 'delete rows' fills missing test rows with the training mean,")

@@ -8,9 +8,6 @@ standardised. All three reach the same minimum; they differ in how many steps it
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd import seed_everything
-from mlsd.plot import save
-
 FEATURES = ("age (years)", "income ($)", "purchases/month")
 N_TRAIN, N_TEST = 1000, 1000
 TOL = 1e-6  # stop when the excess loss is this fraction of where it started
@@ -143,7 +140,7 @@ def plot_convergence(histories: dict, tol: float):
 
 
 def main():
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     x_train, y_train = make_customers(N_TRAIN, rng)
     x_test, y_test = make_customers(N_TEST, rng)
 
@@ -220,7 +217,8 @@ def main():
         "curved along its steepest direction (mostly income) than along its flattest, and the "
         "safe step is set by the steepest."
     )
-    save(fig, "scaling_convergence", alt=alt, caption=caption)
+    fig.savefig("scaling_convergence.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

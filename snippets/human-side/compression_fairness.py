@@ -15,8 +15,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd.plot import save
-
 SHARE_B, N_FEATURES = 0.05, 10
 SPARSITIES = [0.0, 0.5, 0.75, 0.85, 0.9]
 SEEDS = (0, 1, 2)
@@ -130,7 +128,8 @@ def main():
         "The rare group starts lower and loses more as the network is pruned. The overall "
         "accuracy follows group A, so it understates what compression costs group B."
     )
-    save(fig, "compression_by_group", alt=alt, caption=caption)
+    fig.savefig("compression_by_group.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ import hashlib
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 N_INPUTS, N_ANSWERS = 4000, 6
 
 
@@ -129,7 +127,8 @@ def main():
         "For a calibrated model, lowering the temperature makes answers both more consistent and "
         "more accurate. Sampling buys variety, not accuracy, and costs consistency."
     )
-    save(fig, "consistency_temperature", alt=alt, caption=caption)
+    fig.savefig("consistency_temperature.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,6 @@ same epsilon, a group a hundred times smaller gets an answer a hundred times noi
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 UPPER = 200.0  # salaries in thousands, clipped to [0, UPPER]: this bounds the sensitivity
 GROUPS = {"majority (n = 20,000)": 20_000, "minority (n = 200)": 200}
 EPSILONS = [0.01, 0.05, 0.1, 0.5, 1.0, 5.0]
@@ -99,7 +97,8 @@ def main():
         f"groups first: the minority's mean is about {ratio:.0f} times less accurate at every "
         "privacy level, the ratio of the group sizes."
     )
-    save(fig, "dp_error_by_group", alt=alt, caption=caption)
+    fig.savefig("dp_error_by_group.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

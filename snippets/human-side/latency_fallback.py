@@ -10,8 +10,6 @@ their accuracy, their median and 99th-percentile latency, and how many model cal
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 N_REQUESTS = 50_000
 MAIN_ACCURACY, FALLBACK_ACCURACY = 0.93, 0.86
 DEADLINE_MS = 100.0
@@ -133,7 +131,8 @@ def main():
         "few requests that were late. Lowering the deadline moves along the curve towards the "
         "fallback model."
     )
-    save(fig, "latency_fallback", alt=alt, caption=caption)
+    fig.savefig("latency_fallback.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ item out only when a newcomer beats it clearly) sits in between.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 N_ITEMS, SHOWN, VIEWS, SESSIONS = 60, 5, 10, 1500
 
 
@@ -115,7 +113,8 @@ def main():
         f"an item only when the evidence against it is clear: with margin 0.5 it makes {fewer:.0%} "
         f"fewer replacements than re-ranking and keeps {kept:.0%} of its gain over freezing."
     )
-    save(fig, "stable_recommendations", alt=alt, caption=caption)
+    fig.savefig("stable_recommendations.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,6 @@ the year. The prices below are illustrative assumptions, not quotes: put in your
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 HOURS = 365 * 24
 CLOUD_PER_GPU_HOUR = 2.50  # on-demand price, assumed
 PURCHASE_PER_GPU = 25_000.0  # GPU plus its share of server, network and storage, assumed
@@ -124,7 +122,8 @@ def main():
         "break-even share of hours, rent the rest. Spiky demand belongs in the cloud; steady, "
         "high demand is cheaper owned."
     )
-    save(fig, "compute_cost", alt=alt, caption=caption)
+    fig.savefig("compute_cost.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 
 # --8<-- [start:core]
 def numerical_gradient(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
@@ -97,22 +95,20 @@ def main():
     ax.legend(fontsize=9)
     fig.tight_layout()
     best_f, best_c = steps[np.argmin(forward)], steps[np.argmin(central)]
-    save(
-        fig,
-        "finite_difference_error",
-        alt=(
-            "Log-log plot of the error of a finite-difference derivative of exp at 1 against the "
-            f"step size from 1e-1 to 1e-12. Both curves fall, then rise again as round-off takes "
-            f"over. The forward difference is most accurate at h = {best_f:.0e}, the central "
-            f"difference at h = {best_c:.0e}, where its error is about "
-            f"{central.min() / forward.min():.0e} times the forward difference's best."
-        ),
-        caption=(
-            "Shrinking the step helps only until round-off dominates: the error is V-shaped. "
-            "Central differences fall faster (error proportional to h squared) and reach their "
-            "best at a larger step than forward differences."
-        ),
+    alt = (
+        "Log-log plot of the error of a finite-difference derivative of exp at 1 against the "
+        f"step size from 1e-1 to 1e-12. Both curves fall, then rise again as round-off takes "
+        f"over. The forward difference is most accurate at h = {best_f:.0e}, the central "
+        f"difference at h = {best_c:.0e}, where its error is about "
+        f"{central.min() / forward.min():.0e} times the forward difference's best."
     )
+    caption = (
+        "Shrinking the step helps only until round-off dominates: the error is V-shaped. "
+        "Central differences fall faster (error proportional to h squared) and reach their "
+        "best at a larger step than forward differences."
+    )
+    fig.savefig("finite_difference_error.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

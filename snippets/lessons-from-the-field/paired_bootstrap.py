@@ -9,13 +9,21 @@ team could afford are small samples from it.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.data import two_moons
-from mlsd.plot import save
-
 N_TRAIN, POOL, TEST = 1_000, 100_000, 200
 PENALTY_CURRENT, PENALTY_CANDIDATE = 1e-2, 1e-3
 N_BOOT, LEVEL = 2_000, 0.95
 SIZES, REPEATS, SIM_BOOT = (100, 300, 1_000, 3_000, 10_000), 400, 1_000
+
+
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """Two interleaving half circles in 2-D: float32 features (n, 2), int64 labels in {0, 1}."""
+    labels = np.arange(n) % 2
+    angle = rng.uniform(0.0, np.pi, size=n)
+    x = np.where(labels == 0, np.cos(angle), 1.0 - np.cos(angle))
+    y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+    features = np.stack([x, y], axis=1) + rng.normal(0.0, noise, size=(n, 2))
+    order = rng.permutation(n)
+    return features[order].astype(np.float32), labels[order].astype(np.int64)
 
 
 def cubic_features(x):
@@ -163,7 +171,8 @@ def main():
         "than resampling them separately, because most examples are right or wrong for both "
         "models and carry no information about the difference. Only the disagreements count."
     )
-    save(fig, "paired_bootstrap", alt=alt, caption=caption)
+    fig.savefig("paired_bootstrap.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

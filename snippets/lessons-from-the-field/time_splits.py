@@ -13,8 +13,6 @@ the 28 days it will actually serve, computed on many simulated continuations of 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 HISTORY_DAYS = 730  # two years of history
 HORIZON = 28  # the model is retrained every 28 days, so it serves 1 to 28 days past its data
 LAGS = (1, 2, 7, 14)
@@ -195,7 +193,8 @@ def main():
         "extrapolate the trend gets worse every day after its data ends; walk-forward "
         "evaluation measures that, and the slope says how often to retrain."
     )
-    save(fig, "error_by_model_age", alt=alt, caption=caption)
+    fig.savefig("error_by_model_age.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,20 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import imbalanced_blobs, to_tensors, train_val_split
+
+def imbalanced_blobs(n: int, positive_rate: float, rng: np.random.Generator, n_features: int = 5):
+    """Gaussian classes with rare positives, shifted by 1.5 along every feature: float32, int64."""
+    labels = (rng.random(n) < positive_rate).astype(np.int64)
+    features = rng.normal(size=(n, n_features)) + 1.5 * labels[:, None]
+    return features.astype(np.float32), labels
+
+
+def train_val_split(features, labels, val_fraction: float, rng: np.random.Generator):
+    """Shuffle and split arrays into (x_train, y_train, x_val, y_val)."""
+    order = rng.permutation(len(labels))
+    n_val = round(val_fraction * len(labels))
+    val, train = order[:n_val], order[n_val:]
+    return features[train], labels[train], features[val], labels[val]
 
 
 # --8<-- [start:metrics]
@@ -65,7 +77,8 @@ def rule_baseline(x_train, y_train, x_val) -> np.ndarray:
 
 def logistic_regression_baseline(x_train, y_train, x_val, steps: int = 300) -> np.ndarray:
     """Logistic regression trained full-batch with Adam; threshold picked on training data."""
-    xt, yt, xv = to_tensors(x_train, y_train.astype(np.float32), x_val)
+    xt, xv = torch.from_numpy(x_train), torch.from_numpy(x_val)
+    yt = torch.from_numpy(y_train.astype(np.float32))
     model = nn.Linear(xt.shape[1], 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
     loss_fn = nn.BCEWithLogitsLoss()
@@ -108,7 +121,8 @@ def print_table(rows: dict[str, dict[str, float]]) -> None:
 
 
 def main() -> None:
-    rng = seed_everything(0)
+    torch.manual_seed(0)  # the logistic regression's initial weights
+    rng = np.random.default_rng(0)  # the data, the split, the annotators and the random guess
     features, labels = imbalanced_blobs(5000, positive_rate=0.05, rng=rng)
     x_train, y_train, x_val, y_val = train_val_split(features, labels, val_fraction=0.3, rng=rng)
     print(f"validation: {len(y_val)} rows, {y_val.sum()} positives ({y_val.mean():.1%})\n")

@@ -11,8 +11,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import to_tensors, two_moons
+
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """Two interleaving half circles in 2-D, classes balanced: float32 (n, 2), int64 labels."""
+    labels = np.arange(n) % 2
+    angle = rng.uniform(0.0, np.pi, size=n)
+    x = np.where(labels == 0, np.cos(angle), 1.0 - np.cos(angle))
+    y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+    features = np.stack([x, y], axis=1) + rng.normal(0.0, noise, size=(n, 2))
+    order = rng.permutation(n)
+    return features[order].astype(np.float32), labels[order].astype(np.int64)
 
 
 def make_model() -> nn.Sequential:
@@ -59,8 +67,9 @@ def max_abs_difference(grads_a: list[torch.Tensor], grads_b: list[torch.Tensor])
 
 
 def main() -> None:
-    seed_everything(0)
-    x, y = to_tensors(*two_moons(64, rng=np.random.default_rng(0)))
+    torch.manual_seed(0)  # the model's initial weights
+    features, labels = two_moons(64, noise=0.2, rng=np.random.default_rng(0))
+    x, y = torch.from_numpy(features), torch.from_numpy(labels)
     model = make_model()
     full_batch = gradients(model, x, y)
     largest = max(g.abs().max().item() for g in full_batch)

@@ -13,8 +13,24 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import to_tensors, train_val_split, two_moons
+
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """Two interleaving half circles in 2-D, classes balanced: float32 (n, 2), int64 labels."""
+    labels = np.arange(n) % 2
+    angle = rng.uniform(0.0, np.pi, size=n)
+    x = np.where(labels == 0, np.cos(angle), 1.0 - np.cos(angle))
+    y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+    features = np.stack([x, y], axis=1) + rng.normal(0.0, noise, size=(n, 2))
+    order = rng.permutation(n)
+    return features[order].astype(np.float32), labels[order].astype(np.int64)
+
+
+def train_val_split(features, labels, val_fraction: float, rng: np.random.Generator):
+    """Shuffle and split arrays into (x_train, y_train, x_val, y_val)."""
+    order = rng.permutation(len(labels))
+    n_val = round(val_fraction * len(labels))
+    val, train = order[:n_val], order[n_val:]
+    return features[train], labels[train], features[val], labels[val]
 
 
 def short_hash(data: bytes) -> str:
@@ -23,7 +39,7 @@ def short_hash(data: bytes) -> str:
 
 def train(config: dict, x_train, y_train, x_val, y_val) -> dict:
     """Train a small MLP as `config` says and return its metrics."""
-    seed_everything(config["seed"])
+    torch.manual_seed(config["seed"])
     model = nn.Sequential(nn.Linear(2, config["width"]), nn.ReLU(), nn.Linear(config["width"], 2))
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
     for _ in range(config["steps"]):
@@ -68,8 +84,8 @@ def same_inputs(a: dict, b: dict) -> bool:
 
 def main() -> None:
     features, labels = two_moons(600, noise=0.3, rng=np.random.default_rng(0))
-    data = train_val_split(features, labels, rng=np.random.default_rng(1))
-    tensors = to_tensors(*data)
+    data = train_val_split(features, labels, val_fraction=0.2, rng=np.random.default_rng(1))
+    tensors = [torch.from_numpy(a) for a in data]
     base = {"seed": 0, "lr": 0.01, "width": 32, "steps": 200}
     configs = [base, dict(base), {**base, "lr": 0.05}, {**base, "seed": 1}]
     records = [run_record(c, data, train(c, *tensors)) for c in configs]

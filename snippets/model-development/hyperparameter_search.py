@@ -11,10 +11,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import to_tensors, two_moons
-from mlsd.plot import save
-
 # Search space, in log10 units: (low, high) for learning rate, then weight decay.
 BOUNDS = np.array([[-4.0, 0.0], [-6.0, -2.0]])
 NAMES = ("log10 learning rate", "log10 weight decay")
@@ -23,18 +19,29 @@ SEEDS = (0, 1, 2, 3, 4)
 N_INITIAL = 3  # random trials before Bayesian optimisation starts modelling
 
 
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """Two interleaving half circles in 2-D, classes balanced: float32 (n, 2), int64 labels."""
+    labels = np.arange(n) % 2
+    angle = rng.uniform(0.0, np.pi, size=n)
+    x = np.where(labels == 0, np.cos(angle), 1.0 - np.cos(angle))
+    y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+    features = np.stack([x, y], axis=1) + rng.normal(0.0, noise, size=(n, 2))
+    order = rng.permutation(n)
+    return features[order].astype(np.float32), labels[order].astype(np.int64)
+
+
 def make_objective(n_train: int = 1000, steps: int = 100, width: int = 32):
     """Return f(log10_lr, log10_wd) -> validation cross-entropy of an MLP on two moons.
 
     Data and initial weights are fixed, so the objective is a deterministic function of the two
     hyperparameters and every search method faces exactly the same problem.
     """
-    x, y = to_tensors(*two_moons(n_train, 0.3, np.random.default_rng(0)))
-    x_val, y_val = to_tensors(*two_moons(1000, 0.3, np.random.default_rng(1)))
+    x, y = map(torch.from_numpy, two_moons(n_train, 0.3, np.random.default_rng(0)))
+    x_val, y_val = map(torch.from_numpy, two_moons(1000, 0.3, np.random.default_rng(1)))
     worst = math.log(2)  # loss of a coin flip: what a diverged run is worth
 
     def validation_loss(log10_lr: float, log10_wd: float) -> float:
-        seed_everything(0)
+        torch.manual_seed(0)  # the same initial weights for every trial
         model = nn.Sequential(
             nn.Linear(2, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(), nn.Linear(width, 2)
         )
@@ -207,7 +214,8 @@ def main():
         "is lowest."
     )
     fig = plot_best_so_far(curves, grid_losses.min(), BUDGET)
-    save(fig, "hyperparameter_search", alt=alt, caption=caption)
+    fig.savefig("hyperparameter_search.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,6 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.machine import cpu_description
-from mlsd.plot import save
-
 WIDTH, DEPTH, BATCH = 1024, 4, 256
 REPEATS, WARMUP = 30, 5
 BATCHES = (64, 128, 256, 512, 1024, 2048, 4096)
@@ -97,6 +93,16 @@ def time_step(model, x, dtype, repeats: int = REPEATS, warmup: int = WARMUP) -> 
 def round_trip(value: float, dtype: torch.dtype) -> float:
     """What `value` becomes when stored in `dtype`."""
     return torch.tensor(value, dtype=torch.float32).to(dtype).float().item()
+
+
+def cpu_description() -> str:
+    """The processor's model name from /proc/cpuinfo (Linux), else what Python can tell."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or platform.machine()
 
 
 def cpu_bf16_flags() -> dict | None:
@@ -197,7 +203,7 @@ def print_number_formats():
 
 
 def main():
-    seed_everything(0)
+    torch.manual_seed(0)  # the weights and the random inputs
     model = make_mlp()
     print_machine()
     rows = print_memory(model)
@@ -219,7 +225,9 @@ def main():
         "Autocast halves the activations but also keeps a bfloat16 copy of each weight for "
         f"backward, so it saves memory overall only when activations dominate: {where} here."
     )
-    save(plot_memory(rows), "mixed_precision_memory", alt=alt, caption=caption)
+    fig = plot_memory(rows)
+    fig.savefig("mixed_precision_memory.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 DAY = 1000  # values arriving per day
 REFERENCE_SIZE = DAY  # one day of values kept from the training period
 STREAM_LENGTH = 8000  # production values after deployment
@@ -188,7 +186,8 @@ def main():
         "much later. Circles before the shift are false alarms: at alpha = 0.05, about one check "
         "in twenty on unchanged data fires."
     )
-    save(fig, "ks_drift_detection", alt=alt, caption=caption)
+    fig.savefig("ks_drift_detection.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 REFERENCE_SIZE, WINDOW = 1000, 200
 CHECKS_PER_DAY = 24  # one check per hour
 ALPHA = 0.05
@@ -149,7 +147,8 @@ def main():
         "flattens the curve; nothing makes it stop growing, so a real system also needs a rule "
         "for what happens after an alarm (inspect, re-baseline, or silence)."
     )
-    save(fig, "false_alarms_over_time", alt=alt, caption=caption)
+    fig.savefig("false_alarms_over_time.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ judged by how often it is clicked when shown rather than by how often it was sho
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 N_ITEMS, SLATE, USERS, ROUNDS = 500, 10, 200, 40
 LAUNCH_IMPRESSIONS = 20  # impressions per item in the launch period, before the loop starts
 PERSONAL = 0.3  # spread of the per-user term added to each score
@@ -156,7 +154,8 @@ def main():
         "keep the catalogue visible; ranking by click rate lets the exploration data change the "
         "ranking."
     )
-    save(fig, "feedback_loop_rounds", alt=alt, caption=caption)
+    fig.savefig("feedback_loop_rounds.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 
 # --8<-- [start:core]
 def ks_statistic(a, b) -> float:
@@ -131,7 +129,8 @@ def main():
         "the tails look, which is why it is sensitive to shifts of the middle of a distribution "
         "and weak in the tails."
     )
-    save(fig, "ks_ecdf_gap", alt=alt, caption=caption)
+    fig.savefig("ks_ecdf_gap.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

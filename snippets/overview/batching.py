@@ -13,9 +13,6 @@ import torch
 from matplotlib.ticker import LogLocator
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.plot import save
-
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 N_FEATURES = 128
 WARMUP, REPEATS, ROUNDS = 3, 10, 5  # per batch size: 5 rounds of 3 warm-up + 10 timed
@@ -110,7 +107,7 @@ def plot_tradeoff(rows, arrival_rate: float):
 
 
 def main() -> None:
-    seed_everything(0)
+    torch.manual_seed(0)
     torch.set_num_threads(1)  # per-core numbers, steady even when other processes share the CPU
     model = make_model()
     seconds = time_batches(model, BATCHES)
@@ -156,7 +153,9 @@ def main() -> None:
         f"{last['throughput'] / first['throughput']:.1f} and made every request slower. At this "
         f"traffic {enough}; bigger batches only add latency."
     )
-    save(plot_tradeoff(rows, arrival_rate), "batching", alt=alt, caption=caption)
+    fig = plot_tradeoff(rows, arrival_rate)
+    fig.savefig("batching.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -9,10 +9,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import to_tensors
-from mlsd.plot import save
-
 MONTHS = range(7)
 DRIFT_PER_MONTH = 0.5  # how far the mean of feature 1 moves each month
 N_PER_MONTH = 1000
@@ -46,9 +42,9 @@ def make_mlp() -> nn.Module:
 
 def fit(make_model, features, labels, steps: int = 200, seed: int = 0) -> nn.Module:
     """Full-batch Adam on cross-entropy; returns the trained model in eval mode."""
-    seed_everything(seed)
+    torch.manual_seed(seed)
     model = make_model()
-    x, y = to_tensors(features, labels)
+    x, y = torch.from_numpy(features), torch.from_numpy(labels)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.03)
     for _ in range(steps):
         optimizer.zero_grad()
@@ -58,7 +54,7 @@ def fit(make_model, features, labels, steps: int = 200, seed: int = 0) -> nn.Mod
 
 
 def accuracy(model: nn.Module, features, labels) -> float:
-    x, y = to_tensors(features, labels)
+    x, y = torch.from_numpy(features), torch.from_numpy(labels)
     with torch.no_grad():
         return (model(x).argmax(dim=1) == y).float().mean().item()
 
@@ -144,7 +140,9 @@ def main() -> None:
         f"{worst['mlp_frozen']:.2f}), while the same MLP retrained on recent data keeps its "
         "accuracy. A more flexible model does not fix extrapolation; fresh data does."
     )
-    save(plot_accuracy(rows), "covariate_shift", alt=alt, caption=caption)
+    fig = plot_accuracy(rows)
+    fig.savefig("covariate_shift.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -10,10 +10,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import imbalanced_blobs, to_tensors, train_val_split
-from mlsd.plot import save
-
 # Assumed costs in dollars per decision; errors cost the same whichever way they go.
 SETTINGS = {
     "cheap mistakes (route support tickets)": {"error": 1.00, "human": 0.25},
@@ -24,12 +20,29 @@ HUMAN_ERROR_RATE = 0.02  # assumed: careful people still err
 FRACTIONS = np.linspace(0.0, 1.0, 21)  # share of cases sent to people
 
 
+def gaussian_blobs(n: int, positive_rate: float, separation: float, rng, n_features: int = 5):
+    """Gaussian classes; positives shifted by `separation` along every feature."""
+    labels = (rng.random(n) < positive_rate).astype(np.int64)
+    features = rng.normal(size=(n, n_features)) + separation * labels[:, None]
+    return features.astype(np.float32), labels
+
+
+def train_val_split(features, labels, val_fraction: float, rng):
+    """Shuffle and split arrays into (x_train, y_train, x_val, y_val)."""
+    order = rng.permutation(len(labels))
+    n_val = int(round(val_fraction * len(labels)))
+    val, train = order[:n_val], order[n_val:]
+    return features[train], labels[train], features[val], labels[val]
+
+
 def train_scores(seed: int = 0):
     """A logistic regression on 5-feature Gaussian classes; returns P(y=1) and labels (held out)."""
-    rng = seed_everything(seed)
-    features, labels = imbalanced_blobs(4000, positive_rate=0.5, separation=1.0, rng=rng)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    features, labels = gaussian_blobs(4000, positive_rate=0.5, separation=1.0, rng=rng)
     x_train, y_train, x_test, y_test = train_val_split(features, labels, val_fraction=0.5, rng=rng)
-    xt, yt, xv = to_tensors(x_train, y_train.astype(np.float32), x_test)
+    xt, yt = torch.from_numpy(x_train), torch.from_numpy(y_train.astype(np.float32))
+    xv = torch.from_numpy(x_test)
     model = nn.Linear(xt.shape[1], 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
     for _ in range(200):
@@ -157,7 +170,9 @@ def main() -> None:
         f"Where mistakes are costly, deploying it alone costs {ratio:.1f} times as much as people, "
         f"yet letting it decide only the {1 - k_best:.0%} it is surest about beats both."
     )
-    save(plot_curves(curves), "error_costs", alt=alt, caption=caption)
+    fig = plot_curves(curves)
+    fig.savefig("error_costs.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

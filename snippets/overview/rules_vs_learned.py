@@ -10,9 +10,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import to_tensors
-
 
 # --8<-- [start:patterns]
 def one_threshold(x: np.ndarray) -> np.ndarray:
@@ -90,11 +87,11 @@ def fit_two_level_rule(x: np.ndarray, y: np.ndarray, n_thresholds: int = 40):
 
 def fit_mlp(x: np.ndarray, y: np.ndarray, steps: int = 400, seed: int = 0):
     """A small MLP learns the rule from the examples; returns a prediction function."""
-    seed_everything(seed)
+    torch.manual_seed(seed)
     model = nn.Sequential(
         nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 2)
     )
-    xt, yt = to_tensors(x, y)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     for _ in range(steps):
         optimizer.zero_grad()

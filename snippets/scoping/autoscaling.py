@@ -7,8 +7,6 @@ reactive autoscaler whose new replicas need time to start (pull the image, load 
 
 import numpy as np
 
-from mlsd import seed_everything
-
 MINUTES = 24 * 60
 CAPACITY = 50.0  # requests per second one replica serves within its latency target
 TARGET_UTILISATION = 0.7  # the autoscaler aims to keep replicas 70% busy
@@ -77,7 +75,7 @@ def cost_and_overload(traffic: np.ndarray, replicas: np.ndarray) -> dict:
 
 
 def main() -> None:
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     traffic = daily_traffic(rng)
     mean_need = int(np.ceil(traffic.mean() / CAPACITY))
     peak_need = int(np.ceil(traffic.max() / CAPACITY))

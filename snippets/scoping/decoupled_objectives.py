@@ -12,10 +12,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import to_tensors
-from mlsd.plot import save
-
 DIM = 8
 N_TRAIN, N_TEST = 10_000, 20_000
 FEED_SHARE = 0.1  # the feed shows the top 10% of candidate posts
@@ -50,9 +46,9 @@ def train(x, targets, weights, steps: int = STEPS) -> nn.Module:
     With weights (alpha, 1 - alpha) on (quality, engagement) this is the combined loss; with
     (1, 0) or (0, 1) it is a model for one objective alone.
     """
-    seed_everything(0)  # same initial weights for every run: only the objective differs
+    torch.manual_seed(0)  # same initial weights for every run: only the objective differs
     model = make_mlp()
-    xt, yt = to_tensors(x, targets)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(targets)
     w = torch.tensor(weights, dtype=torch.float32)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     for _ in range(steps):
@@ -126,7 +122,7 @@ def plot_tradeoff(sweep, joint, random_feed):
 
 
 def main() -> None:
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     torch.set_num_threads(1)  # tiny models: a second thread costs more than it saves
     x, _, _, labels = make_posts(N_TRAIN, rng)
     x_test, true_q, true_e, _ = make_posts(N_TEST, rng)
@@ -186,7 +182,8 @@ def main() -> None:
         f"Ranking by engagement alone gives a feed of lower quality ({sweep[0.0][0]:.2f}) than a "
         f"random one ({random_feed[0]:.2f}): the proxy trap."
     )
-    save(fig, "decoupled_objectives", alt=alt, caption=caption)
+    fig.savefig("decoupled_objectives.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

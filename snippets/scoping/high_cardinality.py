@@ -10,9 +10,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import to_tensors
-
 DIM = 16  # features per user and per item
 N_ITEMS = 600  # the catalogue at test time
 N_NEW = 120  # the last N_NEW items are added after training
@@ -44,7 +41,7 @@ def sample_choices(n: int, items, preference, n_available: int, rng: np.random.G
 # --8<-- [start:core]
 def train_multiclass(users, choices, n_classes: int, steps: int = STEPS) -> nn.Module:
     """One logit per item: a DIM x n_classes output layer, each column learned from its item."""
-    x, y = to_tensors(users, choices)
+    x, y = torch.from_numpy(users), torch.from_numpy(choices)
     model = nn.Linear(DIM, n_classes)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05, weight_decay=1e-4)
     for _ in range(steps):
@@ -71,7 +68,8 @@ def train_pairwise(users, choices, items, n_available, rng, steps: int = STEPS) 
     wrong = rng.integers(0, n_available, size=(n, NEGATIVES))
     pair_items = np.concatenate([choices[:, None], wrong], axis=1).ravel()
     targets = np.tile([1.0] + [0.0] * NEGATIVES, n).astype(np.float32)
-    u, v, t = to_tensors(np.repeat(users, NEGATIVES + 1, axis=0), items[pair_items], targets)
+    u = torch.from_numpy(np.repeat(users, NEGATIVES + 1, axis=0))
+    v, t = torch.from_numpy(items[pair_items]), torch.from_numpy(targets)
     model = PairScorer()
     optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
     for _ in range(steps):
@@ -136,7 +134,8 @@ def compare_framings(rng: np.random.Generator):
 
 
 def main() -> None:
-    rng = seed_everything(0)
+    torch.manual_seed(0)  # the multiclass model's initial weights
+    rng = np.random.default_rng(0)
     torch.set_num_threads(1)  # tiny models: a second thread costs more than it saves
     hits, groups, params, counts = compare_framings(rng)
     print(f"{N_ITEMS:,} items with {DIM} features each; {N_NEW} of them added after training.")

@@ -11,10 +11,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.data import two_moons
-from mlsd.plot import save
-
 POOL, TEST, NOISE = 2_000, 2_000, 0.2
 START, STEP, BUDGET = 10, 10, 100
 SEEDS = (0, 1, 2)
@@ -22,8 +18,19 @@ FEW_LABELS, PART2_SEEDS = 20, (0, 1, 2, 3, 4)
 TRAIN_STEPS = 120
 
 
+def two_moons(n: int, noise: float, rng: np.random.Generator):
+    """Two interleaving half circles in 2-D, classes balanced: float32 (n, 2), int64 labels."""
+    labels = np.arange(n) % 2
+    angle = rng.uniform(0.0, np.pi, size=n)
+    x = np.where(labels == 0, np.cos(angle), 1.0 - np.cos(angle))
+    y = np.where(labels == 0, np.sin(angle), 0.5 - np.sin(angle))
+    features = np.stack([x, y], axis=1) + rng.normal(0.0, noise, size=(n, 2))
+    order = rng.permutation(n)
+    return features[order].astype(np.float32), labels[order].astype(np.int64)
+
+
 def train(x: np.ndarray, y: np.ndarray, seed: int, steps: int = TRAIN_STEPS) -> nn.Module:
-    seed_everything(seed)
+    torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
     model.append(nn.Linear(32, 2))
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02, weight_decay=1e-3)
@@ -160,7 +167,8 @@ def main():
         f"a poor first model asks about the wrong region, and one seed falls to "
         f"{100 * worst[dip]:.0f}% at {sizes[dip]} labels."
     )
-    save(fig, "active_learning", alt=alt, caption=caption)
+    fig.savefig("active_learning.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

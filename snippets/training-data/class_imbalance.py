@@ -10,9 +10,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from mlsd import seed_everything
-from mlsd.plot import save
-
 RATIOS = (1, 10, 100, 1000)  # majority examples per minority example
 N_MAJORITY = 20_000  # training examples of the majority class; the minority has N_MAJORITY/ratio
 N_EVAL_POSITIVES = 300  # minority examples in the validation and in the test set, at every ratio
@@ -107,7 +104,7 @@ def train(x: np.ndarray, y: np.ndarray, method: str, seed: int, steps=STEPS) -> 
     "oversampling" draws each batch so that both classes are equally likely (the minority's
     examples repeat); "class weights" draws uniformly and weights the loss instead.
     """
-    seed_everything(seed)
+    torch.manual_seed(seed)
     model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
     model.append(nn.Linear(32, 1))
     optimizer = torch.optim.Adam(model.parameters(), lr=LR)
@@ -292,7 +289,8 @@ def main():
         f"threshold, differs between methods by at most {max(ap_spread.values()):.2f} at any "
         "ratio: the fixes mostly move the threshold, not the ranking."
     )
-    save(fig, "class_imbalance_metrics", alt=alt, caption=caption)
+    fig.savefig("class_imbalance_metrics.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
     ratio, y_test = 100, kept.pop("labels")
     curves = {name: pr_curve(scores, y_test) for name, scores in kept.items()}
@@ -312,7 +310,8 @@ def main():
         "the imbalance fixes change is where the default threshold lands on that curve (the "
         "dots). Picking the threshold on validation data moves any of them along its curve."
     )
-    save(fig, "class_imbalance_pr_curves", alt=alt, caption=caption)
+    fig.savefig("class_imbalance_pr_curves.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,6 @@ The factor shrinks the loss of examples the model already gets right, majority o
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 GAMMAS = (0.0, 0.5, 1.0, 2.0, 5.0)
 RATIO = 100  # majority examples per minority example in the second part
 
@@ -114,7 +112,8 @@ def main():
         f"share of the loss rises from {shares[0.0]:.0%} (γ = 0) to {shares[2.0]:.0%} (γ = 2), "
         "but that is a side effect, not a class weight."
     )
-    save(fig, "focal_loss", alt=alt, caption=caption)
+    fig.savefig("focal_loss.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ import math
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 THRESHOLD = 3.0
 N_SAMPLES, REPEATS = 1_000, 2_000
 PROPOSALS = {  # name: (mean, standard deviation) of a normal q
@@ -144,7 +142,8 @@ def main():
         f"estimate is exactly 0 in {zero_poor:.0%} of the repeats. Unbiased is not enough: q must "
         "put its samples where p(x) f(x) is large."
     )
-    save(fig, "importance_sampling", alt=alt, caption=caption)
+    fig.savefig("importance_sampling.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

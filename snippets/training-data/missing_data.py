@@ -8,8 +8,6 @@ weighted by the band's share of everyone surveyed).
 
 import numpy as np
 
-from mlsd import seed_everything
-
 N, MISSING, REPEATS = 20_000, 0.4, 200
 COARSE_BANDS = (18, 30, 45, 60, 80)  # 4 age bands
 FINE_BANDS = tuple(range(18, 81, 4))  # 16 age bands of 4 years (the last one, 78-80, shorter)
@@ -64,7 +62,7 @@ def age_adjusted_mean(age, income, answered, bands=FINE_BANDS) -> float:
 
 
 def main():
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     print(f"{N:,} people per survey, {MISSING:.0%} of incomes hidden, {REPEATS} surveys.\n")
     keys = ("naive", "coarse", "fine", "truth")
     results = {m: {k: [] for k in keys} for m in ("MCAR", "MAR", "MNAR")}

@@ -11,8 +11,6 @@ import random
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 N, K, TRIALS = 50, 10, 20_000
 
 
@@ -96,7 +94,8 @@ def main():
         "position. Drawing the index from {0, ..., i-1} instead of {0, ..., i} keeps the first "
         f"k items {1 - buggy[:K].mean() / (K / N):.0%} too rarely: a bias no single run shows."
     )
-    save(fig, "reservoir_inclusion", alt=alt, caption=caption)
+    fig.savefig("reservoir_inclusion.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":

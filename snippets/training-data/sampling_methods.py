@@ -8,8 +8,6 @@ more often is fine as long as each is weighted by the inverse of its inclusion p
 
 import numpy as np
 
-from mlsd import seed_everything
-
 SEGMENTS = {  # name: (share of users, median spend, spread of log spend)
     "occasional": (0.70, 8.0, 0.8),
     "regular": (0.25, 40.0, 0.6),
@@ -91,7 +89,7 @@ def run(population, repeats=REPEATS, n=N_SAMPLE, seed=1):
 
 
 def main():
-    rng = seed_everything(0)
+    rng = np.random.default_rng(0)
     spend, segment = make_population(rng)
     truth = spend.mean()
     print(f"Population: {N_POPULATION:,} users, true mean spend {truth:.2f}")

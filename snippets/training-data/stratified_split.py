@@ -7,8 +7,6 @@ but often 1 or 7, and sometimes none. A stratified split holds exactly 4 every t
 import matplotlib.pyplot as plt
 import numpy as np
 
-from mlsd.plot import save
-
 N, N_POSITIVE, VAL_FRACTION, SPLITS = 2_000, 20, 0.2, 10_000
 
 
@@ -95,7 +93,8 @@ def main():
         "of splits have none, and then recall cannot be measured at all). Stratifying by class "
         "removes that source of noise; the small number of positives remains."
     )
-    save(fig, "stratified_split", alt=alt, caption=caption)
+    fig.savefig("stratified_split.svg", metadata={"Description": alt, "Title": caption})
+    plt.close(fig)
 
 
 if __name__ == "__main__":
