@@ -49,6 +49,56 @@ def test_colab_url_refuses_what_it_cannot_link(repo_url, edit_uri, message):
         hook.colab_url(repo_url, edit_uri, "docs", "labs/a.ipynb")
 
 
+@pytest.mark.parametrize(
+    ("site_url", "repo_url", "published"),
+    [
+        (
+            "http://127.0.0.1:8000/",
+            "https://github.com/Owner/repo",
+            "https://owner.github.io/repo/",
+        ),
+        ("http://localhost/", "https://github.com/o/r.git", "https://o.github.io/r/"),
+        ("https://o.github.io/r", "https://github.com/o/r", "https://o.github.io/r/"),
+        ("https://book.example.org/", "https://github.com/o/r", "https://book.example.org/"),
+    ],
+)
+def test_published_url_is_site_url_or_the_pages_address_of_the_repository(
+    site_url, repo_url, published
+):
+    assert hook.published_url(site_url, repo_url) == published
+
+
+def test_relative_links_finds_site_paths_in_markdown_cells_only():
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_markdown_cell(
+            "See [the chapter](../../monitoring/), [a part](#top), [web](https://x.org/a) "
+            'and <a href="../canvas/">the canvas</a>.'
+        ),
+        nbformat.v4.new_code_cell("print('[not a link](../x/)')"),
+    ]
+    assert hook.relative_links(notebook) == [(1, "../../monitoring/"), (1, "../canvas/")]
+
+
+def test_links_to_the_published_site_become_relative_on_the_lab_page():
+    html = (
+        '<a href="https://o.github.io/r/monitoring/#drift">m</a> '
+        '<a href="https://o.github.io/r/labs/02-b/">next</a> '
+        '<a href="https://o.github.io/r/">home</a> <a href="https://other.org/r/">away</a>'
+    )
+    local = hook.localise_links(html, "https://o.github.io/r/", "labs/01-a/")
+    assert 'href="../../monitoring/#drift"' in local and 'href="../02-b/"' in local
+    assert 'href="../../"' in local and 'href="https://other.org/r/"' in local
+
+
+def test_stored_labs_link_the_published_site_never_a_site_path():
+    published = hook.published_url(None, "https://github.com/ml-system-design-handbook/handbook")
+    for lab in sorted((ROOT / "docs" / "labs").glob("*.ipynb")):
+        notebook = nbformat.read(lab, as_version=4)
+        assert hook.relative_links(notebook) == [], lab.name
+        assert published in lab.read_text(), lab.name  # each lab links the handbook
+
+
 def test_environment_digest_changes_with_requirements():
     assert hook.environment_digest(b"torch==1") == hook.environment_digest(b"torch==1")
     assert hook.environment_digest(b"torch==1") != hook.environment_digest(b"torch==2")
@@ -138,9 +188,9 @@ def test_slim_page_keeps_outputs_and_hidden_code_copies_out_of_search():
 # --- a whole build -----------------------------------------------------------------------------
 
 
-def write_project(root: Path, code: str) -> Path:
+def write_project(root: Path, code: str, markdown: str = "# A lab") -> Path:
     hooks = Path(hook.__file__).parent
-    (root / "docs" / "labs").mkdir(parents=True)
+    (root / "docs" / "labs").mkdir(parents=True, exist_ok=True)
     (root / "docs" / "index.md").write_text("# Home\n")
     notebook = nbformat.v4.new_notebook()
     notebook.metadata["kernelspec"] = {
@@ -149,7 +199,7 @@ def write_project(root: Path, code: str) -> Path:
         "language": "python",
     }
     notebook.cells = [
-        nbformat.v4.new_markdown_cell("# A lab", id="c0"),
+        nbformat.v4.new_markdown_cell(markdown, id="c0"),
         nbformat.v4.new_code_cell("x = 40", id="c1"),
         nbformat.v4.new_code_cell(code, id="c2"),
     ]
@@ -197,3 +247,36 @@ def test_a_failing_lab_stops_the_build_naming_the_lab_and_the_error(tmp_path):
     assert done.returncode != 0
     assert "lab labs/lab.ipynb failed to run" in done.stderr
     assert "planted failure" in done.stderr
+
+
+def test_a_lab_with_a_relative_link_stops_the_build(tmp_path):
+    project = write_project(tmp_path, "print(1)", markdown="Read [this](../../monitoring/).")
+    done = mkdocs_build(project, project / "site")
+    assert done.returncode != 0
+    assert "lab labs/lab.ipynb, cell 1: the link '../../monitoring/' is a path" in done.stderr
+    assert "https://owner.github.io/repo/" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("code", "complaint"),
+    [
+        ("import mkdocs", "No module named 'mkdocs'"),  # the build's packages are not there
+        ("open('data.txt')", "No such file or directory"),  # nor the files beside the lab
+    ],
+)
+def test_a_lab_runs_in_the_readers_environment_from_an_empty_folder(tmp_path, code, complaint):
+    (tmp_path / "docs" / "labs").mkdir(parents=True)
+    (tmp_path / "docs" / "labs" / "data.txt").write_text("beside the lab\n")
+    project = write_project(tmp_path, code)
+    done = mkdocs_build(project, project / "site")
+    assert done.returncode != 0
+    assert complaint in done.stderr
+
+
+def test_a_lab_sees_the_readers_interpreter_and_an_empty_folder(tmp_path):
+    project = write_project(
+        tmp_path, "import os, sys\nprint(sys.prefix.endswith('.venv-reader'), os.listdir('.'))"
+    )
+    done = mkdocs_build(project, project / "site")
+    assert done.returncode == 0, done.stderr
+    assert "True []" in (project / "site" / "labs" / "lab" / "index.html").read_text()

@@ -3,6 +3,7 @@
 and Colab links on every lab page."""
 
 import json
+import os
 import re
 import urllib.request
 from html.parser import HTMLParser
@@ -12,7 +13,7 @@ import pytest
 import yaml
 from nbclient import NotebookClient
 
-from conftest import ROOT
+from conftest import ROOT, load_hook
 
 LABS = sorted((ROOT / "docs" / "labs").glob("*.ipynb"))
 FENCE = re.compile(r"```python\n(.*?)```", re.DOTALL)
@@ -192,15 +193,17 @@ def test_colab_link_points_at_the_notebook_in_the_repository(built_site, lab):
 # --- the solutions pass ------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def reader_kernel():
+    """The kernel the build runs labs with: the readers' environment, from an empty folder."""
+    hook = load_hook("notebooks")
+    return hook.use_reader_kernel(ROOT / ".cache" / "jupyter", os.environ["MLSD_READER_PYTHON"])
+
+
 @pytest.mark.parametrize("lab", LABS, ids=lab_ids())
-def test_folded_solutions_pass_every_check(lab, tmp_path):
+def test_folded_solutions_pass_every_check(lab, reader_kernel):
     notebook = with_solutions(read(lab))
-    NotebookClient(
-        notebook,
-        timeout=300,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-    ).execute()
+    NotebookClient(notebook, timeout=300, kernel_name=reader_kernel).execute()
     out = printed(notebook)
     if lab.stem.endswith("final-challenge"):
         assert re.search(r"SCORE: (\d) of \1\b", out), out

@@ -4,6 +4,15 @@ the handbook.
 mkdocs-jupyter runs each lab (`execute: true`, `allow_errors: false`) and caches the rendered
 page under a hash of the notebook and of its own options. This hook adds what the handbook needs:
 
+- each lab runs as a reader's copy would: in the readers' environment (.venv-reader/, the
+  interpreter the snippets run in: numpy, torch, matplotlib and ipykernel, nothing of ours),
+  started by a kernel spec this hook writes, in an empty folder, so a lab that imports something
+  of ours or reads a file of the repository stops the build;
+- links to the handbook inside a lab are absolute addresses of the published site (derived
+  from site_url, or from repo_url's GitHub Pages address when site_url is local), so they work
+  in Colab and in a download; a relative link stops the build, and on the site's own lab pages
+  those addresses become relative links again, so the site works offline and its links are
+  checked like every other page's;
 - the cache is also keyed on our environment (requirements.txt and the Python version), as the
   snippet cache is, so a new torch re-runs every lab and an unchanged lab never runs twice; it
   lives under $MLSD_LAB_CACHE_DIR when that is set (the benchmark's cold builds use it);
@@ -19,7 +28,9 @@ page under a hash of the notebook and of its own options. This hook adds what th
 
 import functools
 import hashlib
+import json
 import os
+import posixpath
 import re
 import sys
 from dataclasses import dataclass
@@ -29,6 +40,16 @@ import tinycss2
 from mkdocs.exceptions import PluginError
 
 PLUGIN = "mkdocs-jupyter"
+LAB_RUNNER_VERSION = "2"  # bump to run every lab again after changing how labs run
+READER_KERNEL = "handbook-reader"
+# The kernel's first act: move to an empty folder of its own, which is gone when it exits.
+KERNEL_BOOT = (
+    "import atexit, os, shutil, tempfile; folder = tempfile.mkdtemp(prefix='lab-'); "
+    "os.chdir(folder); atexit.register(shutil.rmtree, folder, True); "
+    "from ipykernel import kernelapp; kernelapp.launch_new_instance()"
+)
+MARKDOWN_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)|\bhref=[\"']([^\"']+)")
+HREF = re.compile(r'(<a\b[^>]*\bhref=")([^"]+)(")')
 COLAB = "https://colab.research.google.com/github"
 LAB_SUFFIX = ".ipynb"
 
@@ -49,10 +70,42 @@ def is_lab(page) -> bool:
 
 
 def environment_digest(requirements: bytes) -> str:
-    """What, besides the notebook, can change a lab's output: pinned packages and Python."""
+    """What, besides the notebook, can change a lab's output: pinned packages, Python and how
+    the lab is run."""
     digest = hashlib.sha256(requirements)
-    digest.update(sys.version.encode())
+    digest.update(sys.version.encode() + LAB_RUNNER_VERSION.encode() + KERNEL_BOOT.encode())
     return digest.hexdigest()[:16]
+
+
+# --- the readers' kernel -----------------------------------------------------------------------
+
+
+def write_reader_kernel(folder: Path, python: str) -> Path:
+    """Write the kernel spec that runs a lab in the readers' interpreter, `python -I`, from an
+    empty folder; return the Jupyter data folder to put on JUPYTER_PATH."""
+    if not Path(python).is_file():
+        raise PluginError(
+            f"notebooks: the readers' interpreter {python} is missing: `make build` creates "
+            ".venv-reader/ (numpy, torch, matplotlib, ipykernel), or set MLSD_READER_PYTHON"
+        )
+    spec = {
+        "argv": [python, "-I", "-c", KERNEL_BOOT, "-f", "{connection_file}"],
+        "display_name": "Python 3 (readers' environment)",
+        "language": "python",
+    }
+    kernel_dir = folder / "kernels" / READER_KERNEL
+    kernel_dir.mkdir(parents=True, exist_ok=True)
+    (kernel_dir / "kernel.json").write_text(json.dumps(spec, indent=2) + "\n")
+    return folder
+
+
+def use_reader_kernel(folder: Path, python: str) -> str:
+    """Make the readers' kernel findable by nbclient in this process; return its name."""
+    data = str(write_reader_kernel(folder, python))
+    paths = [p for p in os.environ.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    if data not in paths:
+        os.environ["JUPYTER_PATH"] = os.pathsep.join([data, *paths])
+    return READER_KERNEL
 
 
 # --- links -------------------------------------------------------------------------------------
@@ -69,6 +122,51 @@ def colab_url(repo_url: str, edit_uri: str, docs_dir: str, src_uri: str) -> str:
         raise PluginError(f"notebooks: edit_uri {edit_uri!r} does not name a branch")
     branch, folder = parts[1], "/".join(parts[2:]) or docs_dir
     return f"{COLAB}/{match.group(1)}/blob/{branch}/{folder}/{src_uri}"
+
+
+def published_url(site_url: str | None, repo_url: str | None) -> str:
+    """Where the handbook is published, ending in '/': site_url, unless that is a local address
+    (the default, for `mkdocs serve`), then the GitHub Pages address of repo_url."""
+    site = site_url or ""
+    if site and not re.match(r"https?://(127\.0\.0\.1|localhost)([:/]|$)", site):
+        return site.rstrip("/") + "/"
+    match = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)(?:\.git)?/?", repo_url or "")
+    if not match:
+        raise PluginError(f"notebooks: cannot tell where the site is published from {repo_url!r}")
+    return f"https://{match.group(1).lower()}.github.io/{match.group(2)}/"
+
+
+def relative_links(notebook: dict) -> list[tuple[int, str]]:
+    """(cell number, link) for every link in a Markdown cell that is a path on this site rather
+    than a full address: it leads nowhere once the notebook is downloaded or opened in Colab."""
+    found = []
+    for number, cell in enumerate(notebook.get("cells", []), start=1):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = "".join(cell.get("source", ""))
+        for match in MARKDOWN_LINK.finditer(source):
+            link = match.group(1) or match.group(2)
+            if not re.match(r"^([a-z][a-z0-9+.-]*:|#)", link, re.IGNORECASE):
+                found.append((number, link))
+    return found
+
+
+def localise_links(html: str, published: str, page_url: str) -> str:
+    """Turn links to the published handbook into links relative to `page_url` (e.g.
+    'labs/01-x/'), so the site's own pages stay offline and go through its link checks."""
+
+    def local(match):
+        href = match.group(2)
+        if not href.startswith(published):
+            return match.group(0)
+        target, _, fragment = href[len(published) :].partition("#")
+        relative = posixpath.relpath(target or ".", page_url or ".")
+        if target.endswith("/") or not target:
+            relative = relative.rstrip("/") + "/"
+        relative += f"#{fragment}" if fragment else ""
+        return match.group(1) + relative + match.group(3)
+
+    return HREF.sub(local, html)
 
 
 # --- CSS: keep the rules a page uses ------------------------------------------------------------
@@ -244,10 +342,13 @@ def on_config(config):
     plugin = config.plugins.get(PLUGIN)
     if plugin is None:
         return config
-    requirements = Path(config.config_file_path).parent / "requirements.txt"
+    project = Path(config.config_file_path).parent
+    requirements = project / "requirements.txt"
     env = environment_digest(requirements.read_bytes() if requirements.exists() else b"")
     root = os.environ.get("MLSD_LAB_CACHE_DIR", plugin.config["cache_dir"])
     plugin.config["cache_dir"] = str(Path(root) / env)
+    python = os.environ.get("MLSD_READER_PYTHON") or str(project / ".venv-reader/bin/python")
+    plugin.config["kernel_name"] = use_reader_kernel(project / ".cache" / "jupyter", python)
     return config
 
 
@@ -255,6 +356,13 @@ def on_pre_page(page, config, files):
     """Runs after mkdocs-jupyter has swapped in its own render: wrap it to name the lab."""
     if not is_lab(page):
         return page
+    notebook = json.loads(Path(page.file.abs_src_path).read_text(encoding="utf-8"))
+    for cell, link in relative_links(notebook):
+        raise PluginError(
+            f"lab {page.file.src_uri}, cell {cell}: the link {link!r} is a path on this site, "
+            "which leads nowhere in Colab or a download; write the published address, "
+            f"{published_url(config.site_url, config.repo_url)}..."
+        )
     render = page.render
 
     def render_lab(*args, **kwargs):
@@ -272,7 +380,8 @@ def on_pre_page(page, config, files):
 def on_page_content(html, page, config, files):
     if not is_lab(page):
         return html
-    return slim_notebook_html(html)
+    published = published_url(config.site_url, config.repo_url)
+    return slim_notebook_html(localise_links(html, published, page.url))
 
 
 def on_page_context(context, page, config, nav):
