@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
+
 pytestmark = pytest.mark.build
 
 
@@ -72,3 +74,22 @@ def test_model_development_chapter_shows_executed_snippets_and_figures(built_sit
     assert all(src.replace("light", "dark") in figures for src in light)
     assert "<math" in html  # formulas rendered to MathML at build time
     assert 'class="arithmatex"' not in html
+
+
+def test_home_page_names_the_real_repository_and_the_versions_snippets_ran_with(built_site):
+    site, _ = built_site
+    text = re.sub(r"<[^>]+>", "", (site / "index.html").read_text(encoding="utf-8"))
+    assert "git clone https://github.com/ml-system-design-handbook/handbook.git" in text
+    assert "<this repository>" not in text and "&lt;this repository&gt;" not in text
+    pins = dict(
+        line.split("==")
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    versions = re.search(
+        r"Python (3\.\d+\.\d+), numpy (\S+), torch (\S+) and matplotlib (\S+)", text
+    )
+    assert versions, "the landing page does not state the versions"
+    python, numpy, torch, matplotlib = versions.groups()
+    assert numpy == pins["numpy"] and matplotlib == pins["matplotlib"]
+    assert torch.split("+")[0] == pins["torch"]  # a local build tag such as +cpu may follow
