@@ -346,3 +346,46 @@ def test_indented_shortcode_is_refused_instead_of_silently_ignored():
     with pytest.raises(hook.SnippetError, match=r"page\.md:3: an indented shortcode"):
         hook.parse_shortcodes(page, "page.md")
     assert hook.parse_shortcodes("    <!-- an ordinary: comment -->\n", "page.md") == []
+
+
+# --- side by side, except those that measure time --------------------------------------------
+
+
+def stamped(name: str, declared: bool = False) -> str:
+    """A snippet that sleeps and prints when it started and ended."""
+    flag = "MEASURES_TIME = True\n" if declared else ""
+    return (
+        f"{flag}import time\n\nstart = time.time()\ntime.sleep(1.5)\n"
+        f"print('{name}:', start, time.time())\n"
+    )
+
+
+def interval(project: Path, name: str) -> tuple[float, float]:
+    page = html.unescape((project / "site" / "index.html").read_text())
+    start, end = re.search(rf"{name}: ([\d.]+) ([\d.]+)", page).groups()
+    return float(start), float(end)
+
+
+def test_snippets_run_side_by_side_and_those_that_measure_time_run_alone_afterwards(project):
+    sources = {"a.py": stamped("a"), "b.py": stamped("b"), "timed.py": stamped("timed", True)}
+    page = "# T\n" + "".join(f"<!-- snippet: ch/{name} -->\n" for name in sources)
+    write(project, page, sources)
+    done = build(project, MLSD_SNIPPET_JOBS="2")
+    assert done.returncode == 0, done.stderr
+    (a_start, a_end), (b_start, b_end) = interval(project, "a"), interval(project, "b")
+    timed_start, _ = interval(project, "timed")
+    assert a_start < b_end and b_start < a_end  # a and b overlapped
+    assert timed_start >= max(a_end, b_end)  # the timed one ran after both, alone
+    assert "slowest snippets run: ch/" in done.stderr
+
+
+def test_a_failure_beside_good_snippets_stops_the_build_and_keeps_their_results(project):
+    sources = {"good.py": "print('good')\n", "bad.py": "raise SystemExit('broken')\n"}
+    write(project, "# T\n<!-- snippet: ch/good.py -->\n<!-- snippet: ch/bad.py -->\n", sources)
+    done = build(project, MLSD_SNIPPET_JOBS="2")
+    assert done.returncode != 0
+    assert "snippets/ch/bad.py (used by index.md) failed with exit code 1" in done.stderr
+    assert len(cache_entries(project)) == 1  # good.py's run is kept for the next build
+    write(project, "# T\n<!-- snippet: ch/good.py -->\n", {})
+    again = build(project)
+    assert "1 used, 0 executed, 1 from cache" in again.stderr

@@ -29,8 +29,12 @@ does not rebuild in a loop. A result is moved into place only after a successful
 failure never clobbers a good entry. Each result records what produced it (Python, numpy, torch,
 matplotlib, the processor), which the run line under the output states.
 
-Snippets run one after another, not in parallel: several examples measure time, and a
-neighbour competing for the two cores would make those measurements wrong.
+Snippets run as many at a time as there are cores ($MLSD_SNIPPET_JOBS to change it), each with
+its share of the cores for numpy's and torch's thread pools (OMP_NUM_THREADS; without it two
+runs of two spinning threads each on two cores took four times as long), except those that
+measure time: a snippet that reads a clock says so with a module-level `MEASURES_TIME = True` (a
+test holds every snippet to it), and runs after the others, alone and with every core, so that
+no neighbour skews what it measures.
 
 Anything wrong (an unknown shortcode, a missing file, a snippet that raises or times out, a
 figure without alt text) stops the build with the page, the snippet and the reason.
@@ -52,6 +56,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +71,9 @@ SNIPPET_ARGS = re.compile(r"^(?P<path>[\w./-]+\.py)(?::(?P<section>[a-z][-_0-9a-
 # "environment" (no arguments) becomes the versions snippets run with, as a phrase.
 KNOWN_SHORTCODES = {"snippet", "canvas", "clone", "environment"}
 READER_PACKAGES = ("numpy", "torch", "matplotlib")  # all a snippet may import beyond the stdlib
+# Snippets that do not measure time run this many at a time; those that do run alone.
+PARALLEL_RUNS = int(os.environ.get("MLSD_SNIPPET_JOBS") or os.cpu_count() or 1)
+MEASURES_TIME = re.compile(r"^MEASURES_TIME\s*=\s*True\b", re.MULTILINE)
 
 # The figure style, given to matplotlib through MATPLOTLIBRC. Text, axes and grid use INK and
 # GRID, which the dark copy of a figure swaps for DARK_INK and DARK_GRID; data colours (the
@@ -308,10 +316,18 @@ def reader_environment(python: str) -> dict[str, str]:
 
 
 def run_snippet(
-    snippet: Path, cache_root: Path, key: str, page: str, python: str, environment: dict
+    snippet: Path,
+    cache_root: Path,
+    key: str,
+    page: str,
+    python: str,
+    environment: dict,
+    threads: int | None = None,
 ) -> Result:
     """Run one snippet as a reader would: a copy in an empty folder, `python -I`, the readers'
-    interpreter. Store and return its Result, or raise SnippetError."""
+    interpreter. Store and return its Result, or raise SnippetError.
+
+    `threads` caps the threads of numpy's and torch's thread pools, for runs side by side."""
     cache_root.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix="run-", dir=cache_root))
     work = scratch / "work"
@@ -323,6 +339,8 @@ def run_snippet(
         "MATPLOTLIBRC": str(scratch / "matplotlibrc"),
         "MPLBACKEND": "Agg",
     }
+    if threads:  # each pool spinning up a thread per core would fight its neighbours for them
+        env |= {name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     start = time.perf_counter()
     try:
         done = subprocess.run(
@@ -436,19 +454,66 @@ _reader = {"python": "", "environment": None}  # the readers' interpreter, probe
 ENVIRONMENT_LINE = re.compile(r"^<!--\s*environment\s*:\s*-->\s*$")
 
 
+@dataclass(frozen=True)
+class Job:
+    """A snippet this build must run: where it is, its cache key, the first page using it."""
+
+    path: str
+    snippet: Path
+    key: str
+    page: str
+
+
+def measures_time(source: str) -> bool:
+    """Whether a snippet declares that it measures time (`MEASURES_TIME = True`)."""
+    return bool(MEASURES_TIME.search(source))
+
+
+def run_jobs(jobs: list[Job], cache_root: Path, python: str, workers: int) -> dict[str, Result]:
+    """Run the snippets: those that measure time one at a time and alone, after the others have
+    run `workers` at a time. Every job runs even when one fails (its good neighbours reach the
+    cache); then the first failure, in page order, stops the build."""
+    timed = [job for job in jobs if measures_time(job.snippet.read_text(encoding="utf-8"))]
+    untimed = [job for job in jobs if job not in timed]
+    environment = probed_environment() if jobs else {}
+    workers = max(1, workers)
+    share = max(1, (os.cpu_count() or 1) // workers) if workers > 1 else None
+
+    def run(job: Job, threads: int | None) -> Result | SnippetError:
+        log.info("running snippets/%s", job.path)
+        try:
+            return run_snippet(
+                job.snippet, cache_root, job.key, job.page, python, environment, threads
+            )
+        except SnippetError as error:
+            return error
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        outcomes = dict(zip(untimed, pool.map(lambda job: run(job, share), untimed), strict=True))
+    outcomes |= {job: run(job, None) for job in timed}
+    for job in jobs:
+        if isinstance(outcomes[job], SnippetError):
+            raise outcomes[job]
+    return {job.path: outcomes[job] for job in jobs}
+
+
+def slowest(results: dict[str, Result], count: int = 10) -> str:
+    ranked = sorted(results.items(), key=lambda item: -item[1].seconds)[:count]
+    return ", ".join(f"{path} {result.seconds:.1f} s" for path, result in ranked)
+
+
 def on_files(files: Files, config) -> Files:
     root = Path(config.config_file_path).parent
     snippets_root = root / "snippets"
     cache_root = Path(os.environ.get("MLSD_CACHE_DIR", root / ".cache" / "snippets"))
     pins = root / "requirements.txt"
     requirements = pins.read_bytes() if pins.exists() else b""
-    python = _reader["python"] = reader_python(root)
-    _reader["environment"] = None
+    _reader["python"], _reader["environment"] = reader_python(root), None
     _results.clear()
-    executed, started = 0, time.perf_counter()
+    started, jobs, used = time.perf_counter(), [], {}
     for page_file in files.documentation_pages():
         for code in parse_shortcodes(page_file.content_string, page_file.src_uri):
-            if code.path in _results:
+            if code.path in used:
                 continue
             snippet = snippets_root / code.path
             if not snippet.is_file():
@@ -456,23 +521,24 @@ def on_files(files: Files, config) -> Files:
                     f"{page_file.src_uri}:{code.line}: snippet file not found: snippets/{code.path}"
                 )
             key = cache_key(snippet.read_bytes(), requirements)
+            used[code.path] = snippet
             if (cache_root / key / "result.json").exists():
-                result = load_result(cache_root / key)
+                _results[code.path] = load_result(cache_root / key)
             else:
-                log.info("running snippets/%s", code.path)
-                result = run_snippet(
-                    snippet, cache_root, key, page_file.src_uri, python, probed_environment()
-                )
-                executed += 1
-            _results[code.path] = result
-            add_generated_files(files, config, code.path, snippet, result)
+                jobs.append(Job(code.path, snippet, key, page_file.src_uri))
+    executed = run_jobs(jobs, cache_root, _reader["python"], PARALLEL_RUNS)
+    _results.update(executed)
+    for path, snippet in used.items():
+        add_generated_files(files, config, path, snippet, _results[path])
     log.info(
         "snippets: %d used, %d executed, %d from cache (%.1f s)",
-        len(_results),
-        executed,
-        len(_results) - executed,
+        len(used),
+        len(executed),
+        len(used) - len(executed),
         time.perf_counter() - started,
     )
+    if executed:
+        log.info("slowest snippets run: %s", slowest(executed))
     return files
 
 

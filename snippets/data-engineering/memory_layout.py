@@ -13,6 +13,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+MEASURES_TIME = True  # it times code: run it on an otherwise idle machine for steady numbers
+
 N = 4000  # a 4000 x 4000 float64 array is 128 MB: far larger than the CPU caches
 REPEATS, WARMUP = 7, 1
 PATTERNS = (

@@ -11,6 +11,8 @@ import time
 
 import numpy as np
 
+MEASURES_TIME = True  # it times code: run it on an otherwise idle machine for steady numbers
+
 N_RECORDS, N_FIELDS = 500_000, 32  # 128 MB of float64 per layout: far larger than CPU caches
 N_LOOKUPS = 10_000  # whole records fetched at random, as a transactional workload does
 N_LOOP = 100_000  # records processed one at a time in the Python loop

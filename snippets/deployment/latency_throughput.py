@@ -20,6 +20,8 @@ import torch
 from matplotlib.ticker import LogLocator
 from torch import nn
 
+MEASURES_TIME = True  # it times code: run it on an otherwise idle machine for steady numbers
+
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 LAYERS = [256, 1024, 1024, 128]  # input, hidden, hidden, output: about 1.4M parameters
 WARMUP_CALLS = 5  # per batch size and round, discarded

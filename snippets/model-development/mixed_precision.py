@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
+MEASURES_TIME = True  # it times code: run it on an otherwise idle machine for steady numbers
+
 WIDTH, DEPTH, BATCH = 1024, 4, 256
 REPEATS, WARMUP = 30, 5
 BATCHES = (64, 128, 256, 512, 1024, 2048, 4096)

@@ -13,6 +13,8 @@ import torch
 from matplotlib.ticker import LogLocator
 from torch import nn
 
+MEASURES_TIME = True  # it times code: run it on an otherwise idle machine for steady numbers
+
 BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 N_FEATURES = 128
 WARMUP, REPEATS, ROUNDS = 3, 10, 5  # per batch size: 5 rounds of 3 warm-up + 10 timed
