@@ -183,6 +183,14 @@ def test_float16_overflows_and_underflows_where_bfloat16_does_not():
     assert mixed.round_trip(1 + 1 / 256, torch.float16) == 1 + 1 / 256
 
 
+def test_time_step_stops_timing_when_the_budget_is_spent_but_keeps_a_median_of_five(small_mlp):
+    x = torch.randn(8, 64)
+    seconds, runs = mixed.time_step(small_mlp, x, torch.float32, repeats=9, warmup=1, budget=0)
+    assert runs == 5 and seconds > 0
+    _, runs = mixed.time_step(small_mlp, x, torch.float32, repeats=9, warmup=1, budget=60)
+    assert runs == 9
+
+
 # --- every snippet runs on its own and writes its figure ----------------------------------------
 
 

@@ -16,7 +16,7 @@ from torch import nn
 MEASURES_TIME = True  # it times code: run it on an otherwise idle machine for steady numbers
 
 WIDTH, DEPTH, BATCH = 1024, 4, 256
-REPEATS, WARMUP = 30, 5
+REPEATS, WARMUP, BUDGET = 30, 2, 5.0  # at most 30 timed steps, or as many as fit in 5 s
 BATCHES = (64, 128, 256, 512, 1024, 2048, 4096)
 MIB = 2**20
 
@@ -75,8 +75,10 @@ def activation_bytes(model: nn.Module, x: torch.Tensor, dtype: torch.dtype) -> i
     return saved_tensor_bytes(model, x, dtype)["activations"]
 
 
-def time_step(model, x, dtype, repeats: int = REPEATS, warmup: int = WARMUP) -> float:
-    """Median seconds of one forward + backward pass; warm-up runs are discarded."""
+def time_step(model, x, dtype, repeats=REPEATS, warmup=WARMUP, budget=BUDGET, least=5):
+    """Median seconds of one forward + backward pass, and how many timed runs it took: up to
+    `repeats`, fewer (at least `least`) once `budget` seconds are spent; warm-up runs are
+    discarded."""
     times = []
     for i in range(warmup + repeats):
         start = time.perf_counter()
@@ -86,7 +88,9 @@ def time_step(model, x, dtype, repeats: int = REPEATS, warmup: int = WARMUP) -> 
         model.zero_grad(set_to_none=True)
         if i >= warmup:
             times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        if len(times) >= least and sum(times) >= budget:
+            break
+    return statistics.median(times), len(times)
 
 
 # --8<-- [end:core]
@@ -176,12 +180,11 @@ def print_memory(model) -> list:
 
 def print_timing(model):
     x = torch.randn(BATCH, WIDTH)
-    t32, t16 = time_step(model, x, torch.float32), time_step(model, x, torch.bfloat16)
-    print(f"\nForward + backward, batch {BATCH}, median of {REPEATS} runs after {WARMUP} warm-up:")
-    print(f"  float32            {t32 * 1e3:6.1f} ms")
-    print(
-        f"  bfloat16 autocast  {t16 * 1e3:6.1f} ms   float32 time / bfloat16 time = {t32 / t16:.2f}"
-    )
+    (t32, n32), (t16, n16) = time_step(model, x, torch.float32), time_step(model, x, torch.bfloat16)
+    print(f"\nForward + backward, batch {BATCH}, median after {WARMUP} warm-up runs:")
+    print(f"  float32            {t32 * 1e3:6.1f} ms   ({n32} runs)")
+    print(f"  bfloat16 autocast  {t16 * 1e3:6.1f} ms   ({n16} runs)")
+    print(f"  float32 time / bfloat16 time = {t32 / t16:.2f}")
 
 
 def print_number_formats():
