@@ -53,19 +53,23 @@ def snippet_run(relative_path: str):
     a test asks first; a test never runs a snippet a second time."""
     hook = snippet_hook()
     snippet = SNIPPETS / relative_path
-    requirements = (ROOT / "requirements.txt").read_bytes()
-    key = hook.cache_key(snippet.read_bytes(), requirements)
-    cache = Path(os.environ.get("MLSD_CACHE_DIR", ROOT / ".cache" / "snippets"))
+    key = hook.cache_key(snippet.read_bytes(), (ROOT / "requirements.txt").read_bytes())
+    cache = hook.cache_folder(ROOT)
     if (cache / key / "result.json").exists():
         return hook.load_result(cache / key)
     python = hook.reader_python(ROOT)
-    environment = hook.reader_environment(python)
-    return hook.run_snippet(snippet, cache, key, "a test", python, environment)
+    return hook.run_snippet(snippet, cache, key, "a test", python, reader_environment(python))
 
 
 @functools.cache
 def snippet_hook():
     return load_hook("snippets")
+
+
+@functools.cache
+def reader_environment(python: str) -> dict:
+    """The readers' interpreter's versions, asked once per test session."""
+    return snippet_hook().reader_environment(python)
 
 
 def snippet_runs(chapter: str, names) -> dict:

@@ -93,7 +93,7 @@ def test_build_date_exception_is_only_the_date(tmp_path):
 
 
 def cache_root() -> Path:
-    return Path(os.environ.get("MLSD_CACHE_DIR", ROOT / ".cache" / "snippets"))
+    return hook.cache_folder(ROOT)
 
 
 def expected_output(stdout: str) -> str:

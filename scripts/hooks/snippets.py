@@ -442,6 +442,11 @@ def load_result(folder: Path) -> Result:
     )
 
 
+def cache_folder(root: Path) -> Path:
+    """Where results are kept: $MLSD_CACHE_DIR, else the project's .cache/snippets/."""
+    return Path(os.environ.get("MLSD_CACHE_DIR") or root / ".cache" / "snippets")
+
+
 def reader_python(root: Path) -> str:
     """The readers' interpreter: $MLSD_READER_PYTHON, else the project's .venv-reader/."""
     return os.environ.get("MLSD_READER_PYTHON") or str(root / ".venv-reader" / "bin" / "python")
@@ -505,7 +510,7 @@ def slowest(results: dict[str, Result], count: int = 10) -> str:
 def on_files(files: Files, config) -> Files:
     root = Path(config.config_file_path).parent
     snippets_root = root / "snippets"
-    cache_root = Path(os.environ.get("MLSD_CACHE_DIR", root / ".cache" / "snippets"))
+    cache_root = cache_folder(root)
     pins = root / "requirements.txt"
     requirements = pins.read_bytes() if pins.exists() else b""
     _reader["python"], _reader["environment"] = reader_python(root), None
@@ -548,6 +553,14 @@ def probed_environment() -> dict[str, str]:
     return _reader["environment"]
 
 
+def versions_of_this_build() -> dict[str, str]:
+    """The versions the results were produced with. Every result shares them (they are part of
+    the cache key through requirements.txt and the Python version), so a warm build asks no
+    interpreter; with no result at all, the readers' interpreter is asked."""
+    recorded = next((r.environment for r in _results.values() if r.environment), None)
+    return recorded or probed_environment()
+
+
 def add_generated_files(files: Files, config, path: str, snippet: Path, result: Result) -> None:
     files.append(File.generated(config, f"snippets/{path}", abs_src_path=str(snippet)))
     for name in result.figures:
@@ -567,5 +580,5 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         lines[code.line - 1] = render(code, _results[code.path], page.file.src_uri)
     for number, line in enumerate(lines):
         if ENVIRONMENT_LINE.match(line):
-            lines[number] = describe_versions(probed_environment())
+            lines[number] = describe_versions(versions_of_this_build())
     return "\n".join(lines) + "\n"
