@@ -1,5 +1,10 @@
-"""Shared fixtures: import a snippet or hook by path, build the site once per test session, and
-serve it to one headless Chromium."""
+"""Shared fixtures: import a snippet or hook by path, build the site once per test session, read
+the build's record of each snippet's run, and serve the site to one headless Chromium.
+
+Markers are set here, from what a test uses, never by hand: `build` on every test whose fixtures
+include `built_site` (directly, or through `snippet_results`, `site_server`, ...), `browser` on
+every test that uses the `browser` fixture. `make test-fast` runs the rest:
+`pytest -m "not build and not browser"`."""
 
 import functools
 import importlib.util
@@ -18,6 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = ROOT / "snippets"
+DOCS = ROOT / "docs"
 HOOKS = ROOT / "scripts" / "hooks"
 MKDOCS = [sys.executable, "-m", "mkdocs"]
 # The readers' environment the build runs snippets in; tiny test projects use the project's.
@@ -45,53 +51,74 @@ def load_snippet(relative_path: str):
     return module
 
 
-def snippet_run(relative_path: str):
-    """The build's record of snippets/<relative_path>: what it printed and the figures it saved,
-    run as a reader would (a copy in an empty folder, `python -I`, the readers' interpreter).
-
-    Read from the same cache the site build fills, so a snippet runs once whether the build or
-    a test asks first; a test never runs a snippet a second time."""
-    hook = snippet_hook()
-    snippet = SNIPPETS / relative_path
-    key = hook.cache_key(snippet.read_bytes(), (ROOT / "requirements.txt").read_bytes())
-    cache = hook.cache_folder(ROOT)
-    if (cache / key / "result.json").exists():
-        return hook.load_result(cache / key)
-    python = hook.reader_python(ROOT)
-    return hook.run_snippet(snippet, cache, key, "a test", python, reader_environment(python))
-
-
 @functools.cache
 def snippet_hook():
     return load_hook("snippets")
 
 
-@functools.cache
-def reader_environment(python: str) -> dict:
-    """The readers' interpreter's versions, asked once per test session."""
-    return snippet_hook().reader_environment(python)
+def used_snippets() -> dict[str, list[str]]:
+    """{snippet path under snippets/: the pages under docs/ that use it}, read from the pages'
+    `<!-- snippet: path[:section] -->` shortcodes with the hook's own parser."""
+    used: dict[str, list[str]] = {}
+    for page in sorted(DOCS.rglob("*.md")):
+        uri = page.relative_to(DOCS).as_posix()
+        for code in snippet_hook().parse_shortcodes(page.read_text(encoding="utf-8"), uri):
+            pages = used.setdefault(code.path, [])
+            if uri not in pages:
+                pages.append(uri)
+    return used
 
 
-def snippet_runs(chapter: str, names) -> dict:
-    """{name: the build's record} for each snippets/<chapter>/<name>."""
-    return {name: snippet_run(f"{chapter}/{name}") for name in names}
+def built_page(site: Path, page: str) -> Path:
+    """The HTML file MkDocs writes for docs/<page> with directory URLs: "a/b.md" becomes
+    "a/b/index.html", "a/index.md" stays "a/index.html"."""
+    stem = page.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        return site / f"{stem.removesuffix('index')}index.html"
+    return site / stem / "index.html"
 
 
-def assert_figures(result, names) -> None:
-    """The run saved exactly these figures, each as a light and a dark SVG with alt text and a
-    caption; no names means no figure at all."""
-    assert set(result.figures) == set(names or [])
-    for name in names or []:
-        for theme in ("light", "dark"):
-            assert (result.folder / "figures" / f"{name}.{theme}.svg").stat().st_size > 0
-        meta = result.figures[name]
-        assert meta["alt"].strip() and meta["caption"].strip()
+def all_snippets() -> list[str]:
+    """Every snippet file, as a path under snippets/."""
+    return sorted(p.relative_to(SNIPPETS).as_posix() for p in SNIPPETS.rglob("*.py"))
 
 
-def assert_snippet_ran(result, expected) -> None:
-    """The snippet printed something and saved exactly the expected figures."""
-    assert result.stdout.strip()
-    assert_figures(result, expected)
+@pytest.fixture(scope="session")
+def snippet_results(built_site):
+    """The build's record of a snippet's run: `snippet_results("chapter/name.py")` is the cached
+    Result (what it printed, the figures it saved, the environment) of the file as it is now,
+    run as a reader would (a copy in an empty folder, `python -I`, the readers' interpreter).
+
+    The site is built first, so every snippet a page uses has run, side by side, before any test
+    reads a result; a test never runs a snippet. No result for the current source is a failure
+    that names the snippet: the build did not run it (no page uses it), or the file changed
+    after the build."""
+    hook = snippet_hook()
+    cache = hook.cache_folder(ROOT)
+    requirements = (ROOT / "requirements.txt").read_bytes()
+
+    def result(relative_path: str):
+        snippet = SNIPPETS / relative_path
+        assert snippet.is_file(), f"no snippet file snippets/{relative_path}"
+        folder = cache / hook.cache_key(snippet.read_bytes(), requirements)
+        assert (folder / "result.json").is_file(), (
+            f"the build left no result for snippets/{relative_path} as it is now (looked in "
+            f"{folder}): no page uses it, or it changed after the build"
+        )
+        return hook.load_result(folder)
+
+    return result
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark each test by the fixtures it needs (their whole closure): `build` when it needs the
+    real handbook built, `browser` when it drives Chromium."""
+    for item in items:
+        needs = set(getattr(item, "fixturenames", ()))
+        if "built_site" in needs:
+            item.add_marker(pytest.mark.build)
+        if "browser" in needs:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="module")

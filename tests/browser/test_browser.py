@@ -5,8 +5,6 @@ import pytest
 
 from conftest import new_page, other_hosts
 
-pytestmark = [pytest.mark.build, pytest.mark.browser]
-
 
 @pytest.fixture
 def page(browser, site_server):

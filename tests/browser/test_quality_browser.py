@@ -16,8 +16,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from conftest import ROOT, new_page, other_hosts
 
-pytestmark = [pytest.mark.build, pytest.mark.browser]
-
 AXE = ROOT / "scripts" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 BLOCKING = ("serious", "critical")

@@ -26,8 +26,6 @@ from bs4 import BeautifulSoup
 
 from conftest import HOOKS, ROOT, load_hook, mkdocs_build
 
-pytestmark = pytest.mark.build
-
 hook = load_hook("snippets")
 
 

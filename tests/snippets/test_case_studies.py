@@ -855,7 +855,6 @@ def test_canvas_numbers_agree_with_the_snippets():
 # --- the built site ---------------------------------------------------------------------------
 
 
-@pytest.mark.build
 @pytest.mark.parametrize("name", RANKING_CASES)
 def test_built_page_shows_output_pdf_and_canvas_link(built_site, name):
     site, _ = built_site

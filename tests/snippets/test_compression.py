@@ -1,6 +1,6 @@
 """Behaviour of the compression snippets: separable convolutions, low-rank factorisation,
-pruning, quantisation and distillation. Small settings keep this file fast; the last tests run
-every snippet as a script and check its figures."""
+pruning, quantisation and distillation. Small settings keep this file fast; whether each
+snippet ran and drew its figures is checked in test_every_snippet.py."""
 
 import io
 import math
@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run
+from conftest import load_snippet
 
 separable = load_snippet("compression/separable_conv.py")
 low_rank = load_snippet("compression/low_rank.py")
@@ -305,24 +305,3 @@ def test_distilled_student_beats_the_label_only_student_on_average():
     assert t4.mean() > labels_only.mean() + 0.04
     assert np.all(t4 > labels_only) and np.all(t1 > labels_only)  # per seed, not only on average
     assert t4.mean() > t1.mean()
-
-
-# --- every snippet as a script ----------------------------------------------------------------
-
-SNIPPET_FIGURES = {
-    "separable_conv.py": [],
-    "low_rank.py": ["low_rank_sweep"],
-    "pruning.py": ["pruning_sparsity"],
-    "quantization.py": [],
-    "distillation.py": [],
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed():
-    on_disk = {p.name for p in (SNIPPETS / "compression").glob("*.py")}
-    assert on_disk == set(SNIPPET_FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(name):
-    assert_snippet_ran(snippet_run(f"compression/{name}"), SNIPPET_FIGURES[name])

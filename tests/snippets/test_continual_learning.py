@@ -1,6 +1,6 @@
 """Behaviour of the continual-learning snippets: stateless versus stateful training, when to
 retrain, the A/B test and its sample size, assignment by user, interleaving and bandits. Small
-settings keep this file fast; the last tests run every snippet as a script."""
+settings keep this file fast; whether each snippet ran is checked in test_every_snippet.py."""
 
 import math
 import os
@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
+from conftest import SNIPPETS, load_snippet
 
 CHAPTER = "continual-learning"
 stateful = load_snippet(f"{CHAPTER}/stateless_vs_stateful.py")
@@ -262,30 +262,3 @@ def test_thompson_sampling_follows_a_confident_posterior():
     assert arms.mean() == 1.0
     unsure = bandits.choose("Thompson sampling", np.array([[1.0, 1.0]]), pulls / 500, 0, rng, 100)
     assert 0.2 < unsure.mean() < 0.8
-
-
-# --- every snippet runs on its own and writes its figures -------------------------------------
-
-SNIPPET_FIGURES = {
-    "stateless_vs_stateful.py": ["stateless_vs_stateful"],
-    "retrain_trigger.py": ["retrain_trigger"],
-    "ab_test.py": ["ab_test_power"],
-    "assignment.py": [],
-    "interleaving.py": ["interleaving_power"],
-    "bandits.py": ["bandit_regret"],
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed():
-    on_disk = {p.name for p in (SNIPPETS / CHAPTER).glob("*.py")}
-    assert on_disk == set(SNIPPET_FIGURES)
-
-
-@pytest.fixture(scope="module")
-def script_runs():
-    return snippet_runs("continual-learning", SNIPPET_FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

@@ -5,7 +5,7 @@ asserted; small settings keep this file fast."""
 import numpy as np
 import pytest
 
-from conftest import assert_snippet_ran, load_snippet, snippet_run
+from conftest import load_snippet
 
 layout = load_snippet("data-engineering/memory_layout.py")
 table = load_snippet("data-engineering/row_vs_column_table.py")
@@ -204,20 +204,3 @@ def test_prompt_arrivals_are_seconds_late_and_late_ones_break_agreement():
     late = np.empty_like(batch)
     late[order] = by_arrival
     assert np.mean(late != batch) > 0.01
-
-
-# --- every snippet runs on its own --------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("snippet", "figure"),
-    [
-        ("memory_layout.py", "memory_layout"),
-        ("row_vs_column_table.py", None),
-        ("csv_vs_npy.py", None),
-        ("streaming_feature.py", None),
-    ],
-)
-def test_snippet_runs_on_its_own(snippet, figure):
-    result = snippet_run(f"data-engineering/{snippet}")
-    assert_snippet_ran(result, [figure] if figure else [])

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run, snippet_runs
+from conftest import load_snippet
 
 bench = load_snippet("deployment/latency_throughput.py")
 batcher = load_snippet("deployment/dynamic_batching.py")
@@ -80,8 +80,8 @@ def test_plot_shows_throughput_and_both_latencies_and_names_the_machine():
     plt.close(fig)
 
 
-def test_the_recorded_run_measures_every_batch_size_and_names_the_machine():
-    result = snippet_run("deployment/latency_throughput.py")
+def test_the_recorded_run_measures_every_batch_size_and_names_the_machine(snippet_results):
+    result = snippet_results("deployment/latency_throughput.py")
     torch_version = result.environment["torch"]
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Measured on:") and f"torch {torch_version}" in lines[0]
@@ -200,27 +200,3 @@ def test_the_cheaper_strategy_flips_at_the_break_even_cost(day):
         rows = serving.compare(day, online_cost=cost)
         online, batch = rows["online (every request)"], rows["batch (all users at midnight)"]
         assert (online["cost"] < batch["cost"]) == online_cheaper
-
-
-# --- every snippet as a script ----------------------------------------------------------------
-
-SNIPPET_FIGURES = {
-    "latency_throughput.py": ["latency_throughput"],
-    "dynamic_batching.py": ["dynamic_batching"],
-    "batch_vs_online.py": [],
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed():
-    on_disk = {p.name for p in (SNIPPETS / "deployment").glob("*.py")}
-    assert on_disk == set(SNIPPET_FIGURES)
-
-
-@pytest.fixture(scope="module")
-def script_runs():
-    return snippet_runs("deployment", SNIPPET_FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

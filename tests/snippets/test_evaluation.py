@@ -1,14 +1,14 @@
 """Behaviour of the offline-evaluation snippets: cost-based metrics and the paired bootstrap,
 slice reports, calibration and temperature scaling, the four loss/accuracy movements, and the
 CheckList-style behavioural tests, which must pass on a model that behaves and fail on models
-that break each property. The last tests run every snippet as a script."""
+that break each property. Whether each snippet ran is checked in test_every_snippet.py."""
 
 import math
 
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run
+from conftest import load_snippet
 
 business = load_snippet("evaluation/business_metrics.py")
 slices = load_snippet("evaluation/slices.py")
@@ -374,24 +374,3 @@ def test_swap_letters_makes_one_adjacent_transposition():
 def test_a_tolerance_lets_a_perturbation_test_pass_with_few_failures():
     result = behaviour.Result("x", "PERT", 100, failures=[0] * 5, max_failure_rate=0.05)
     assert result.passed and not behaviour.Result("x", "MFT", 100, failures=[0]).passed
-
-
-# --- every snippet as a script ----------------------------------------------------------------
-
-SNIPPET_FIGURES = {
-    "business_metrics.py": [],
-    "slices.py": [],
-    "calibration.py": ["calibration_reliability"],
-    "loss_vs_accuracy.py": ["loss_vs_accuracy_curve"],
-    "behavioral_tests.py": [],
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed():
-    on_disk = {p.name for p in (SNIPPETS / "evaluation").glob("*.py")}
-    assert on_disk == set(SNIPPET_FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(name):
-    assert_snippet_ran(snippet_run(f"evaluation/{name}"), SNIPPET_FIGURES[name])

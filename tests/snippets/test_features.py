@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run
+from conftest import load_snippet
 
 scaling = load_snippet("features/scaling_convergence.py")
 missing = load_snippet("features/missing_values.py")
@@ -318,25 +318,3 @@ def test_leaky_model_wins_validation_and_loses_production(churn):
     assert acc(leaky, x_val, y_val) > acc(honest, x_val, y_val) + 0.15
     assert acc(leaky, x_live, y_live) < acc(honest, x_live, y_live) - 0.02
     assert abs(acc(honest, x_val, y_val) - acc(honest, x_live, y_live)) < 0.04
-
-
-# --- every snippet runs on its own ------------------------------------------------------------
-
-FIGURES = {
-    "scaling_convergence": "scaling_convergence",
-    "missing_values": None,
-    "hashing_trick": "hashing_collisions",
-    "feature_crossing": "feature_crossing",
-    "leakage_split": None,
-    "permutation_importance": None,
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed_here():
-    assert sorted(p.stem for p in (SNIPPETS / "features").glob("*.py")) == sorted(FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(FIGURES))
-def test_snippet_runs_as_a_script(name):
-    result = snippet_run(f"features/{name}.py")
-    assert_snippet_ran(result, [FIGURES[name]] if FIGURES[name] else [])

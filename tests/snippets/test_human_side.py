@@ -1,13 +1,13 @@
 """Behaviour of the human-side snippets: consistent answers, stable lists, latency fallbacks,
 per-group evaluation with proxies, the Laplace mechanism, and pruning by group. Small settings
-keep this file fast; the last tests run every snippet as a script."""
+keep this file fast; whether each snippet ran is checked in test_every_snippet.py."""
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
+from conftest import load_snippet
 
 answers = load_snippet("human-side/consistent_answers.py")
 stable = load_snippet("human-side/stable_recommendations.py")
@@ -253,30 +253,3 @@ def test_pruning_costs_the_rare_group_more():
     assert dense[0] > 0.93 and dense[1] < dense[0] - 0.05  # B is already worse when dense
     lost = dense - pruned
     assert lost[1] > 1.5 * lost[0] > 0
-
-
-# --- every snippet runs on its own and writes its figures -------------------------------------
-
-SNIPPET_FIGURES = {
-    "consistent_answers.py": ["consistency_temperature"],
-    "stable_recommendations.py": ["stable_recommendations"],
-    "latency_fallback.py": ["latency_fallback"],
-    "subgroup_bias.py": [],
-    "differential_privacy.py": ["dp_error_by_group"],
-    "compression_fairness.py": ["compression_by_group"],
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed():
-    on_disk = {p.name for p in (SNIPPETS / "human-side").glob("*.py")}
-    assert on_disk == set(SNIPPET_FIGURES)
-
-
-@pytest.fixture(scope="module")
-def script_runs():
-    return snippet_runs("human-side", SNIPPET_FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

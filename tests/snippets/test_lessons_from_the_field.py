@@ -1,11 +1,11 @@
 """Behaviour of the lessons-from-the-field snippets: time-aware splits, the paired bootstrap,
 selective prediction, data checks and model behaviour checks. Small settings keep this file
-fast; the last tests run every snippet as a script."""
+fast; whether each snippet ran is checked in test_every_snippet.py."""
 
 import numpy as np
 import pytest
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
+from conftest import load_snippet
 
 splits = load_snippet("lessons-from-the-field/time_splits.py")
 boot = load_snippet("lessons-from-the-field/paired_bootstrap.py")
@@ -252,29 +252,3 @@ def test_the_id_model_looks_fine_now_and_fails_in_the_next_period():
 
     assert abs(accuracy(with_id, x, y) - accuracy(good, x, y)) < 0.02
     assert accuracy(with_id, x_next, y_next) < accuracy(good, x_next, y_next) - 0.05
-
-
-# --- every snippet runs on its own and writes its figures -------------------------------------
-
-SNIPPET_FIGURES = {
-    "time_splits.py": ["error_by_model_age"],
-    "paired_bootstrap.py": ["paired_bootstrap"],
-    "selective_prediction.py": ["selective_prediction"],
-    "data_checks.py": [],
-    "behaviour_checks.py": [],
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed():
-    on_disk = {p.name for p in (SNIPPETS / "lessons-from-the-field").glob("*.py")}
-    assert on_disk == set(SNIPPET_FIGURES)
-
-
-@pytest.fixture(scope="module")
-def script_runs():
-    return snippet_runs("lessons-from-the-field", SNIPPET_FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])

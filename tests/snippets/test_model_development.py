@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import assert_figures, assert_snippet_ran, load_snippet, snippet_run
+from conftest import load_snippet
 
 baselines = load_snippet("model-development/baselines.py")
 repro = load_snippet("model-development/reproducibility.py")
@@ -192,16 +192,6 @@ def test_unequal_shards_need_size_weights(model_and_batch):
     assert parallel.max_abs_difference(weighted, full) < 1e-6
 
 
-# --- every snippet runs on its own ----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "name", ["baselines", "reproducibility", "overfit_one_batch", "data_parallel"]
-)
-def test_snippet_runs_as_a_script(name):
-    assert_snippet_ran(snippet_run(f"model-development/{name}.py"), [])
-
-
 # --- learning_curves.py -----------------------------------------------------------------------
 
 
@@ -377,23 +367,6 @@ def test_time_step_stops_timing_when_the_budget_is_spent_but_keeps_a_median_of_f
     assert runs == 5 and seconds > 0
     _, runs = mixed.time_step(small_mlp, x, torch.float32, repeats=9, warmup=1, budget=60)
     assert runs == 9
-
-
-# --- every snippet runs on its own and writes its figure ----------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("snippet", "figure"),
-    [
-        ("learning_curves.py", "learning_curves"),
-        ("hyperparameter_search.py", "hyperparameter_search"),
-        ("mixed_precision.py", "mixed_precision_memory"),
-    ],
-)
-def test_snippet_runs_and_writes_its_figure(snippet, figure):
-    result = snippet_run(f"model-development/{snippet}")
-    assert result.stdout.strip()
-    assert_figures(result, [figure])
 
 
 # --- experiment_record.py -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_run
+from conftest import load_snippet
 
 shift = load_snippet("overview/covariate_shift.py")
 costs = load_snippet("overview/error_costs.py")
@@ -160,23 +160,3 @@ def test_rule_hits_a_ceiling_on_the_checkerboard_that_the_mlp_passes():
     mlp_accuracy = np.mean(rules.fit_mlp(x, y)(x_test) == y_test)
     assert rule_accuracy < 0.75
     assert mlp_accuracy > 0.9
-
-
-# --- every snippet runs on its own ----------------------------------------------------------
-
-FIGURES = {
-    "batching.py": "batching",
-    "covariate_shift.py": "covariate_shift",
-    "error_costs.py": "error_costs",
-    "rules_vs_learned.py": None,
-}
-
-
-def test_the_chapter_lists_every_snippet():
-    assert set(FIGURES) == {p.name for p in (SNIPPETS / "overview").glob("*.py")}
-
-
-@pytest.mark.parametrize("snippet", sorted(FIGURES))
-def test_snippet_runs_and_writes_its_figure(snippet):
-    result = snippet_run(f"overview/{snippet}")
-    assert_snippet_ran(result, [FIGURES[snippet]] if FIGURES[snippet] else [])

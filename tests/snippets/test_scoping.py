@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
+from conftest import load_snippet
 
 costs = load_snippet("scoping/cost_threshold.py")
 failures = load_snippet("scoping/silent_failures.py")
@@ -269,35 +269,3 @@ def test_weighted_loss_model_lands_next_to_the_combined_scores(feed):
     jq, je = decoupled.feed_outcome(joint, true_q, true_e)
     dq, de = decoupled.feed_outcome(decoupled.combined(p_q, p_e, 0.5), true_q, true_e)
     assert jq == pytest.approx(dq, abs=0.03) and je == pytest.approx(de, abs=0.03)
-
-
-# --- every snippet runs on its own ----------------------------------------------------------
-
-SNIPPET_FIGURES = {
-    "autoscaling.py": [],
-    "cost_threshold.py": ["cost_threshold"],
-    "decoupled_objectives.py": ["decoupled_objectives"],
-    "high_cardinality.py": [],
-    "multilabel.py": [],
-    "silent_failures.py": [],
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed():
-    on_disk = {p.name for p in (SNIPPETS / "scoping").glob("*.py")}
-    assert on_disk == set(SNIPPET_FIGURES)
-
-
-@pytest.fixture(scope="module")
-def runs():
-    return snippet_runs("scoping", SNIPPET_FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_and_writes_its_figures(runs, name):
-    result = runs[name]
-    assert_snippet_ran(result, SNIPPET_FIGURES[name])
-    for figure, entry in result.figures.items():
-        assert len(entry["alt"]) > 100
-        for theme in ("light", "dark"):
-            assert (result.folder / "figures" / f"{figure}.{theme}.svg").stat().st_size > 1000

@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import SNIPPETS, assert_snippet_ran, load_snippet, snippet_runs
+from conftest import load_snippet
 
 sampling = load_snippet("training-data/sampling_methods.py")
 splits = load_snippet("training-data/stratified_split.py")
@@ -387,33 +387,3 @@ def test_imbalance_fixes_move_the_threshold_more_than_the_ranking(small_experime
     tuned = [m["tuned_f1"] for m in r.values()]
     assert max(tuned) - min(tuned) < 0.08
     assert set(kept) == {"labels", "best possible", *imbalance.METHODS}
-
-
-# --- every snippet runs on its own and writes its figures -------------------------------------
-
-SNIPPET_FIGURES = {
-    "sampling_methods.py": [],
-    "stratified_split.py": ["stratified_split"],
-    "reservoir_sampling.py": ["reservoir_inclusion"],
-    "importance_sampling.py": ["importance_sampling"],
-    "weak_supervision.py": [],
-    "active_learning.py": ["active_learning"],
-    "missing_data.py": [],
-    "focal_loss.py": ["focal_loss"],
-    "class_imbalance.py": ["class_imbalance_metrics", "class_imbalance_pr_curves"],
-}
-
-
-def test_every_snippet_of_the_chapter_is_listed():
-    on_disk = {p.name for p in (SNIPPETS / "training-data").glob("*.py")}
-    assert on_disk == set(SNIPPET_FIGURES)
-
-
-@pytest.fixture(scope="module")
-def script_runs():
-    return snippet_runs("training-data", SNIPPET_FIGURES)
-
-
-@pytest.mark.parametrize("name", sorted(SNIPPET_FIGURES))
-def test_snippet_runs_as_a_script_and_writes_its_figures(script_runs, name):
-    assert_snippet_ran(script_runs[name], SNIPPET_FIGURES[name])
