@@ -5,10 +5,10 @@ import json
 import shutil
 import subprocess
 import textwrap
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from bs4 import BeautifulSoup
 from mkdocs.structure.files import File, Files
 from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
@@ -44,19 +44,14 @@ TINY = {
 }
 
 
-class FormParser(HTMLParser):
-    """Records the tags and attributes of a rendered form, and its text by element id."""
+class Form:
+    """A rendered form or page read with BeautifulSoup: `tags`, every element in document order
+    as (name, attributes), and `find`, the attributes of each `tag` that has these values."""
 
-    def __init__(self):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_data(self, data):
-        self.text.append(data)
+    def __init__(self, markup: str):
+        # multi_valued_attributes=None: `class` stays the string the hook wrote, not a list
+        soup = BeautifulSoup(markup, "html.parser", multi_valued_attributes=None)
+        self.tags = [(tag.name, dict(tag.attrs)) for tag in soup.find_all(True)]
 
     def find(self, tag, **attrs) -> list[dict]:
         return [
@@ -64,10 +59,8 @@ class FormParser(HTMLParser):
         ]
 
 
-def parse(markup: str) -> FormParser:
-    parser = FormParser()
-    parser.feed(markup)
-    return parser
+def parse(markup: str) -> Form:
+    return Form(markup)
 
 
 # --- the form ---------------------------------------------------------------------------------

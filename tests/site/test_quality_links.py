@@ -12,13 +12,11 @@ import posixpath
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
-pytestmark = pytest.mark.build
+from bs4 import BeautifulSoup
 
 # Attributes that hold a URL, by tag. `srcset` holds a list of candidates.
 URL_ATTRIBUTES = {
@@ -61,22 +59,30 @@ class ParsedPage:
     images: list[dict[str, str]] = field(default_factory=list)
 
 
-class PageParser(HTMLParser):
-    def __init__(self, name: str):
-        super().__init__(convert_charrefs=True)
-        self.name, self.page, self._in = name, ParsedPage(), None
+# Elements whose `id` or `name` is not an anchor a link can point at.
+NOT_ANCHORS = ("meta", "input", "button", "textarea", "select")
 
-    def add(self, what: str, url: str, followed: bool) -> None:
+
+def parse_page(site: Path, path: Path) -> ParsedPage:
+    """The anchors, references and images of one page, read with BeautifulSoup."""
+    name = path.relative_to(site).as_posix()
+    page = ParsedPage()
+
+    def add(what: str, url: str, followed: bool) -> None:
         url = url.strip()
         if url and not url.lower().startswith(IGNORED_SCHEMES):
-            self.page.references.append(Reference(self.name, what, url, followed))
+            page.references.append(Reference(name, what, url, followed))
 
-    def handle_starttag(self, tag, attrs):
-        attrs = {key: value or "" for key, value in attrs}
-        self._in = tag
+    # multi_valued_attributes=None: `rel` and `class` stay strings, as the page wrote them
+    soup = BeautifulSoup(
+        path.read_text(encoding="utf-8"), "html.parser", multi_valued_attributes=None
+    )
+    for element in soup.find_all(True):
+        tag = element.name
+        attrs = {key: value or "" for key, value in element.attrs.items()}
         for key in ("id", "name"):
-            if attrs.get(key) and tag not in ("meta", "input", "button", "textarea", "select"):
-                self.page.ids.add(attrs[key])
+            if attrs.get(key) and tag not in NOT_ANCHORS:
+                page.ids.add(attrs[key])
         followed = tag in FOLLOWED
         if tag == "link":
             rels = set(attrs.get("rel", "").lower().split())
@@ -88,36 +94,23 @@ class PageParser(HTMLParser):
             if attribute == "srcset":
                 for candidate in value.split(","):
                     if candidate.strip():
-                        self.add(f"<{tag} srcset>", candidate.split()[0], followed)
+                        add(f"<{tag} srcset>", candidate.split()[0], followed)
             else:
-                self.add(f"<{tag} {attribute}>", value, followed)
+                add(f"<{tag} {attribute}>", value, followed)
         if tag == "img":
-            self.page.images.append(attrs)
+            page.images.append(attrs)
         for url in CSS_URL.findall(attrs.get("style", "")):
-            self.add(f"<{tag} style>", url[1], False)
-
-    def handle_startendtag(self, tag, attrs):
-        self.handle_starttag(tag, attrs)
-        self._in = None
-
-    def handle_endtag(self, tag):
-        self._in = None
-
-    def handle_data(self, data):
-        if self._in == "style":
-            for url in CSS_URL.findall(data):
-                self.add("<style> url()", url[1], False)
-        elif self._in == "script" and '"search":' in data and data.lstrip().startswith("{"):
-            worker = json.loads(data).get("search")  # Material's __config names its worker
-            if worker:
-                self.add("__config search worker", worker, False)
-
-
-def parse_page(site: Path, path: Path) -> ParsedPage:
-    parser = PageParser(path.relative_to(site).as_posix())
-    parser.feed(path.read_text(encoding="utf-8"))
-    parser.close()
-    return parser.page
+            add(f"<{tag} style>", url[1], False)
+        if tag == "style":
+            for url in CSS_URL.findall(element.get_text()):
+                add("<style> url()", url[1], False)
+        elif tag == "script":
+            data = element.get_text()
+            if '"search":' in data and data.lstrip().startswith("{"):
+                worker = json.loads(data).get("search")  # Material's __config names its worker
+                if worker:
+                    add("__config search worker", worker, False)
+    return page
 
 
 def html_pages(site: Path) -> list[Path]:
