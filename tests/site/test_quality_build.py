@@ -24,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from conftest import HOOKS, ROOT, load_hook, mkdocs_build
+from conftest import HOOKS, ROOT, build_handbook, load_hook, mkdocs_build
 
 hook = load_hook("snippets")
 
@@ -33,7 +33,7 @@ hook = load_hook("snippets")
 def second_build(built_site, tmp_path_factory):
     """The handbook built once more after `built_site`, over the same caches: a warm build."""
     site = tmp_path_factory.mktemp("second-build") / "site"
-    done = mkdocs_build(ROOT, site)
+    done = build_handbook(site)
     assert done.returncode == 0, f"second build failed:\n{done.stdout}\n{done.stderr}"
     return site, done.stderr
 
