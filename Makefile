@@ -10,7 +10,7 @@ READER_PACKAGES := numpy torch matplotlib ipykernel
 SETUP := $(VENV)/.installed $(READER)/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: serve build test lint bench clean
+.PHONY: serve build test test-fast lint bench clean
 
 serve: $(SETUP)  ## live-reloading site on http://127.0.0.1:8000
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
@@ -23,6 +23,9 @@ test: $(SETUP) lint  ## the whole suite: lint, unit, build and browser tests
 	test scripts/a11y/node_modules -nt scripts/a11y/package-lock.json \
 		|| npm ci --prefix scripts/a11y --silent  # axe-core for the accessibility tests
 	$(BIN)/python -m pytest
+
+test-fast: $(SETUP)  ## the suite without a site build or a browser (markers set in tests/conftest.py)
+	$(BIN)/python -m pytest -m "not build and not browser"
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check snippets scripts tests
