@@ -98,38 +98,79 @@ def class_weights(labels: np.ndarray) -> tuple[float, float]:
     return n / (2 * (n - n_pos)), n / (2 * n_pos)
 
 
-def train(x: np.ndarray, y: np.ndarray, method: str, seed: int, steps=STEPS) -> nn.Module:
-    """A 2-32-32-1 MLP trained with Adam on mini-batches drawn with replacement.
+def side_by_side(models, x):
+    """Run k networks of one architecture at once: model i gets x[i], x is (k, n, features).
+
+    Each Linear layer becomes one batched matrix product over the k weight matrices, which
+    gives what each model would compute alone, for a fraction of the per-call overhead.
+    """
+    h = x
+    for same_layer in zip(*models, strict=True):  # layer j of every model
+        if isinstance(same_layer[0], nn.Linear):
+            weight = torch.stack([layer.weight for layer in same_layer])  # (k, out, in)
+            bias = torch.stack([layer.bias for layer in same_layer]).unsqueeze(1)
+            h = torch.baddbmm(bias, h, weight.transpose(1, 2))
+        else:
+            h = same_layer[0](h)  # ReLU: no parameters, the same for all
+    return h
+
+
+def method_loss(method: str, logits, target, w_neg: float, w_pos: float) -> torch.Tensor:
+    if method == "focal loss":
+        return focal_loss(logits, target, FOCAL_GAMMA)
+    weight = torch.where(target == 1, w_pos, w_neg) if method == "class weights" else None
+    return nn.functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
+
+
+def train(x: np.ndarray, y: np.ndarray, seed: int, methods=METHODS, steps=STEPS) -> dict:
+    """One 2-32-32-1 MLP per method, trained with Adam on mini-batches drawn with replacement.
 
     "oversampling" draws each batch so that both classes are equally likely (the minority's
-    examples repeat); "class weights" draws uniformly and weights the loss instead.
+    examples repeat); "class weights" draws uniformly and weights the loss instead. Every
+    method starts from the same weights and draws from its own generator with the same seed,
+    so the methods that draw uniformly see the same batches. The models train side by side:
+    the loss is the sum of their own losses, so each gets the gradient it would get alone.
     """
-    torch.manual_seed(seed)
-    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
-    model.append(nn.Linear(32, 1))
-    optimizer = torch.optim.Adam(model.parameters(), lr=LR)
+    models = {}
+    for method in methods:
+        torch.manual_seed(seed)
+        models[method] = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
+        models[method].append(nn.Linear(32, 1))
+    parameters = [p for model in models.values() for p in model.parameters()]
+    optimizer = torch.optim.Adam(parameters, lr=LR, fused=True)
     xt, yt = torch.from_numpy(x), torch.from_numpy(y)
     w_neg, w_pos = class_weights(y)
-    draw = torch.full((len(y),), 1.0)
-    if method == "oversampling":
-        draw = torch.from_numpy(np.where(y == 1, w_pos, w_neg))
-    for _ in range(steps):
-        idx = torch.multinomial(draw, BATCH, replacement=True)
-        logits, target = model(xt[idx]).squeeze(1), yt[idx]
-        if method == "focal loss":
-            loss = focal_loss(logits, target, FOCAL_GAMMA)
-        else:
-            weight = torch.where(target == 1, w_pos, w_neg) if method == "class weights" else None
-            loss = nn.functional.binary_cross_entropy_with_logits(logits, target, weight=weight)
+    uniform, balanced = torch.full((len(y),), 1.0), torch.from_numpy(np.where(y == 1, w_pos, w_neg))
+    batches = torch.stack(  # every batch of every method, drawn at once: (methods, steps, BATCH)
+        [
+            torch.multinomial(
+                balanced if method == "oversampling" else uniform,
+                steps * BATCH,
+                replacement=True,
+                generator=torch.Generator().manual_seed(seed),
+            ).view(steps, BATCH)
+            for method in methods
+        ]
+    )
+    for step in range(steps):
+        idx = batches[:, step]
+        logits, target = side_by_side(list(models.values()), xt[idx]).squeeze(2), yt[idx]
+        loss = sum(
+            method_loss(method, logits[i], target[i], w_neg, w_pos)
+            for i, method in enumerate(methods)
+        )
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return model
+    return models
 
 
 @torch.no_grad()
 def scores_of(model: nn.Module, x: np.ndarray) -> np.ndarray:
-    return model(torch.from_numpy(x)).squeeze(1).double().numpy()  # logits: 0 is p = 0.5
+    # In parts that fit the processor's cache: the same logits, several times faster on a
+    # validation set of 300,000 examples. Logits: 0 is p = 0.5.
+    parts = [model(part) for part in torch.from_numpy(x).split(16_384)]
+    return torch.cat(parts).squeeze(1).double().numpy()
 
 
 def evaluate(scores_val, y_val, scores_test, y_test) -> dict[str, float]:
@@ -157,8 +198,8 @@ def run_experiment(ratios=RATIOS, methods=METHODS, seeds=SEEDS, steps=STEPS, kee
         for seed in seeds:
             n_minority = max(1, round(N_MAJORITY / ratio))
             x, y = make_data(N_MAJORITY, n_minority, np.random.default_rng(seed))
-            for method in methods:
-                model = train(x, y, method, seed, steps)
+            models = train(x, y, seed, methods, steps)
+            for method, model in models.items():
                 s_val, s_test = scores_of(model, x_val), scores_of(model, x_test)
                 runs[method].append(evaluate(s_val, y_val, s_test, y_test))
                 if ratio == keep and seed == seeds[0]:
