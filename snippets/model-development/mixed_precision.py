@@ -15,8 +15,8 @@ from torch import nn
 
 MEASURES_TIME = True  # it times code: run it on an otherwise idle machine for steady numbers
 
-WIDTH, DEPTH, BATCH = 1024, 4, 256
-REPEATS, WARMUP, BUDGET = 30, 2, 5.0  # at most 30 timed steps, or as many as fit in 5 s
+WIDTH, DEPTH, BATCH = 1024, 4, 128  # BATCH: the timed steps (emulated bfloat16 takes ~1 s each)
+REPEATS, WARMUP, BUDGET = 30, 1, 5.0  # at most 30 timed steps, or as many as fit in 5 s
 BATCHES = (64, 128, 256, 512, 1024, 2048, 4096)
 MIB = 2**20
 
@@ -181,7 +181,8 @@ def print_memory(model) -> list:
 def print_timing(model):
     x = torch.randn(BATCH, WIDTH)
     (t32, n32), (t16, n16) = time_step(model, x, torch.float32), time_step(model, x, torch.bfloat16)
-    print(f"\nForward + backward, batch {BATCH}, median after {WARMUP} warm-up runs:")
+    warmup = f"{WARMUP} warm-up run" + ("s" if WARMUP != 1 else "")
+    print(f"\nForward + backward, batch {BATCH}, median after {warmup}:")
     print(f"  float32            {t32 * 1e3:6.1f} ms   ({n32} runs)")
     print(f"  bfloat16 autocast  {t16 * 1e3:6.1f} ms   ({n16} runs)")
     print(f"  float32 time / bfloat16 time = {t32 / t16:.2f}")
