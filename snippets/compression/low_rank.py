@@ -38,7 +38,7 @@ def make_mlp() -> nn.Sequential:
 
 def train(model: nn.Module, x, y, steps: int = STEPS, seed: int = 0) -> nn.Module:
     generator = torch.Generator().manual_seed(seed)
-    optimiser = torch.optim.Adam(model.parameters(), lr=LR)
+    optimiser = torch.optim.Adam(model.parameters(), lr=LR, fused=True)
     for _ in range(steps):
         batch = torch.randint(0, len(y), (BATCH,), generator=generator)
         loss = nn.functional.cross_entropy(model(x[batch]), y[batch])
