@@ -16,7 +16,7 @@ from torch import nn
 MEASURES_TIME = True  # it times code: run it on an otherwise idle machine for steady numbers
 
 WIDTH, DEPTH, BATCH = 1024, 4, 128  # BATCH: the timed steps (emulated bfloat16 takes ~1 s each)
-REPEATS, WARMUP, BUDGET = 30, 1, 5.0  # at most 30 timed steps, or as many as fit in 5 s
+REPEATS, WARMUP, BUDGET = 30, 1, 4.0  # at most 30 timed steps, or as many as fit in 4 s
 BATCHES = (64, 128, 256, 512, 1024, 2048, 4096)
 MIB = 2**20
 
