@@ -26,7 +26,7 @@ BATCHES = [1, 2, 4, 8, 16, 32, 64, 128, 256]
 LAYERS = [256, 1024, 1024, 128]  # input, hidden, hidden, output: about 1.4M parameters
 WARMUP_CALLS = 5  # per batch size and round, discarded
 ROUNDS = 4  # each round visits every batch size once
-BUDGET_S = 4.5  # timed seconds in total, split evenly over rounds and batch sizes
+BUDGET_S = 3.0  # timed seconds in total, split evenly over rounds and batch sizes
 MIN_CALLS = 5  # per batch size and round, even when one call exceeds its share of the budget
 
 
